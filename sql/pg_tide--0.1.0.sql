@@ -1,0 +1,349 @@
+-- pg_tide 0.1.0: the transactional outbox.
+-- This one file is both the extension script (CREATE EXTENSION pg_tide) and what the relay runs
+-- when the extension is not installed. Every object is schema-qualified; SECURITY DEFINER
+-- functions pin search_path so a caller's search_path cannot redirect them.
+
+\echo Use "CREATE EXTENSION pg_tide" to load this file. \quit
+
+CREATE SCHEMA tide;
+COMMENT ON SCHEMA tide IS 'pg_tide transactional outbox';
+
+-- Names of outboxes, pipelines and relay groups: they become metric labels, lock keys and
+-- Kafka headers, so keep them to a plain, printable alphabet.
+CREATE FUNCTION tide.check_name(p_kind text, p_name text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_name IS NULL OR p_name !~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$' THEN
+        RAISE EXCEPTION 'pg_tide: invalid % name %', p_kind, coalesce(quote_literal(p_name), 'NULL')
+            USING ERRCODE = 'invalid_name',
+                  HINT = 'A name starts with a letter and has at most 63 letters, digits, "_", "." or "-".';
+    END IF;
+    RETURN p_name;
+END $$;
+
+CREATE TABLE tide.tide_outbox_config (
+    outbox_name     text PRIMARY KEY CHECK (outbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'),
+    retention_hours integer NOT NULL DEFAULT 24 CHECK (retention_hours >= 0),
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- tx is the writing transaction: polls order by (tx, id) and stop below the oldest running
+-- transaction, so a row committed late is never passed by the offset (see relay_poll).
+CREATE TABLE tide.tide_outbox_messages (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    outbox_name text NOT NULL,
+    tx          xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    key         text,
+    payload     jsonb NOT NULL,
+    headers     jsonb NOT NULL DEFAULT '{}'::jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tide_outbox_messages_poll_idx ON tide.tide_outbox_messages (outbox_name, tx, id);
+
+-- One row per (relay group, pipeline, outbox): the pipeline has delivered every row up to
+-- and including (last_tx, last_id). Only the holder of the pipeline's advisory lock moves it.
+CREATE TABLE tide.relay_consumer_offsets (
+    relay_group text NOT NULL,
+    pipeline    text NOT NULL,
+    outbox_name text NOT NULL REFERENCES tide.tide_outbox_config (outbox_name) ON DELETE CASCADE,
+    last_tx     xid8 NOT NULL DEFAULT '0'::xid8,
+    last_id     bigint NOT NULL DEFAULT 0,
+    owner       text,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relay_group, pipeline, outbox_name)
+);
+
+-- The relay group of this session: the relay sets pg_tide.relay_group when it connects.
+CREATE FUNCTION tide.relay_group() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(pg_catalog.current_setting('pg_tide.relay_group', true), ''), 'default')
+$$;
+
+-- The advisory lock key of a pipeline: one 64-bit key per (relay group, pipeline).
+CREATE FUNCTION tide.relay_lock_key(p_pipeline text, p_group text DEFAULT NULL) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT pg_catalog.hashtextextended(
+        'pg_tide/' || coalesce(p_group, tide.relay_group()) || '/' || p_pipeline, 0)
+$$;
+
+-- True when this session holds the pipeline's advisory lock (pg_try_advisory_lock(bigint)).
+CREATE FUNCTION tide.relay_lock_held(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH k AS (SELECT tide.relay_lock_key(p_pipeline, p_group) AS key)
+    SELECT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_locks l, k
+        WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
+          AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+          AND l.classid = ((k.key >> 32) & 4294967295)::oid
+          AND l.objid = (k.key & 4294967295)::oid
+          AND l.objsubid = 1)
+$$;
+
+------------------------------------------------------------------------------------------------
+-- Outboxes
+------------------------------------------------------------------------------------------------
+
+CREATE FUNCTION tide.outbox_create(p_name text, p_retention_hours integer DEFAULT 24) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM tide.check_name('outbox', p_name);
+    IF p_retention_hours IS NULL OR p_retention_hours < 0 THEN
+        RAISE EXCEPTION 'pg_tide: retention of outbox "%" must be 0 hours or more, not %', p_name,
+            coalesce(p_retention_hours::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO tide.tide_outbox_config (outbox_name, retention_hours) VALUES (p_name, p_retention_hours)
+    ON CONFLICT (outbox_name) DO UPDATE SET retention_hours = excluded.retention_hours;
+END $$;
+
+-- Removes an outbox with its messages and the offsets of the pipelines reading it.
+CREATE FUNCTION tide.outbox_drop(p_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tide.tide_outbox_config WHERE outbox_name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name USING ERRCODE = 'undefined_object';
+    END IF;
+    DELETE FROM tide.tide_outbox_messages WHERE outbox_name = p_name;
+END $$;
+
+-- Publishes one message in the caller's transaction. Takes no lock the relay holds: the
+-- message becomes visible to the relay when the caller commits.
+CREATE FUNCTION tide.outbox_publish(p_name text, p_payload jsonb, p_headers jsonb DEFAULT '{}'::jsonb,
+                                    p_key text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    IF p_payload IS NULL THEN
+        RAISE EXCEPTION 'pg_tide: payload of a message to outbox "%" is NULL', p_name
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF p_headers IS NOT NULL AND pg_catalog.jsonb_typeof(p_headers) <> 'object' THEN
+        RAISE EXCEPTION 'pg_tide: headers of a message to outbox "%" must be a JSON object, not %',
+            p_name, pg_catalog.jsonb_typeof(p_headers) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM FROM tide.tide_outbox_config WHERE outbox_name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name
+            USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
+    END IF;
+    INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)
+    VALUES (p_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb))
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END $$;
+
+------------------------------------------------------------------------------------------------
+-- The relay's functions
+------------------------------------------------------------------------------------------------
+
+-- Creates the pipeline's offset row (at the start of the outbox) unless it exists.
+CREATE FUNCTION tide.relay_register(p_pipeline text, p_outbox text, p_group text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.check_name('relay group', g);
+    PERFORM tide.check_name('pipeline', p_pipeline);
+    PERFORM FROM tide.tide_outbox_config WHERE outbox_name = p_outbox;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: outbox "%" does not exist (pipeline "%")', p_outbox, p_pipeline
+            USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
+    END IF;
+    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name)
+    VALUES (g, p_pipeline, p_outbox) ON CONFLICT DO NOTHING;
+END $$;
+
+-- Forgets a pipeline: its offset no longer holds back retention.
+CREATE FUNCTION tide.relay_unregister(p_pipeline text, p_outbox text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM tide.relay_consumer_offsets
+    WHERE relay_group = coalesce(p_group, tide.relay_group()) AND pipeline = p_pipeline AND outbox_name = p_outbox;
+    RETURN FOUND;
+END $$;
+
+-- The next batch of a pipeline, gap-free: rows after its offset in (tx, id) order, and only
+-- rows whose transaction is older than the oldest transaction still running when this
+-- statement's snapshot was taken. Every running or future transaction has an xid at or above
+-- that xmin, so nothing can ever appear before the last row returned.
+CREATE FUNCTION tide.relay_poll(p_pipeline text, p_outbox text, p_limit integer DEFAULT 1000,
+                                p_group text DEFAULT NULL)
+RETURNS TABLE (pipeline text, outbox_name text, id bigint, tx xid8, key text, payload jsonb,
+               headers jsonb, created_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+    from_tx xid8;
+    from_id bigint;
+BEGIN
+    SELECT o.last_tx, o.last_id INTO from_tx, from_id
+    FROM tide.relay_consumer_offsets o
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+    IF NOT FOUND THEN
+        PERFORM tide.relay_register(p_pipeline, p_outbox, g);
+        from_tx := '0'::xid8;
+        from_id := 0;
+    END IF;
+    -- Snapshot and rows come from this one statement: the horizon can never be newer than the read.
+    RETURN QUERY
+        SELECT p_pipeline, m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers, m.created_at
+        FROM tide.tide_outbox_messages m
+        WHERE m.outbox_name = p_outbox
+          AND (m.tx, m.id) > (from_tx, from_id)
+          AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY m.tx, m.id
+        LIMIT greatest(p_limit, 1);
+END $$;
+
+-- Moves a pipeline's offset forward to (p_tx, p_id). Fenced: refused unless this session holds
+-- the pipeline's advisory lock, so a relay that lost ownership can never move the offset.
+-- Monotonic: an offset at or behind the stored one is ignored (returns false).
+CREATE FUNCTION tide.relay_advance(p_pipeline text, p_outbox text, p_tx xid8, p_id bigint,
+                                   p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
+        RAISE EXCEPTION 'pg_tide: offset of pipeline "%" (relay group "%") not advanced: this session does not hold its lock',
+            p_pipeline, g USING ERRCODE = 'lock_not_available';
+    END IF;
+    IF p_tx IS NULL OR p_id IS NULL OR p_tx >= pg_snapshot_xmin(pg_current_snapshot()) THEN
+        RAISE EXCEPTION 'pg_tide: offset (%, %) of pipeline "%" is not below the oldest running transaction',
+            p_tx, p_id, p_pipeline USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE tide.relay_consumer_offsets o
+    SET last_tx = p_tx, last_id = p_id, updated_at = now(),
+        owner = coalesce(nullif(current_setting('application_name'), ''), 'relay') || ' (pid ' || pg_backend_pid() || ')'
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox
+      AND (o.last_tx, o.last_id) < (p_tx, p_id);
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    PERFORM FROM tide.relay_consumer_offsets o
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" on outbox "%" (relay group "%") is not registered', p_pipeline, p_outbox, g
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN false;
+END $$;
+
+------------------------------------------------------------------------------------------------
+-- Monitoring
+------------------------------------------------------------------------------------------------
+
+-- Age of the oldest open transaction that has written (has an xid), in any database: it holds
+-- back every row committed after it. Definer rights: pg_stat_activity hides other roles' rows.
+CREATE FUNCTION tide.oldest_open_write_tx_age() RETURNS double precision
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(extract(epoch FROM max(age)), 0)::double precision FROM (
+        SELECT now() - xact_start AS age FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL AND xact_start IS NOT NULL
+        UNION ALL
+        SELECT now() - prepared FROM pg_prepared_xacts) open_tx
+$$;
+
+-- Per pipeline: where it stands and what it still has to deliver.
+CREATE VIEW tide.consumer_lag AS
+SELECT o.relay_group,
+       o.pipeline,
+       o.outbox_name,
+       o.last_tx,
+       o.last_id,
+       o.owner,
+       o.updated_at,
+       p.pending,
+       coalesce(extract(epoch FROM now() - p.oldest), 0)::double precision AS oldest_pending_age_seconds,
+       tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds
+FROM tide.relay_consumer_offsets o
+CROSS JOIN LATERAL (
+    SELECT count(*) AS pending, min(m.created_at) AS oldest
+    FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = o.outbox_name AND (m.tx, m.id) > (o.last_tx, o.last_id)) p;
+
+-- Per outbox: messages kept, and messages not yet delivered by its slowest pipeline.
+CREATE VIEW tide.outbox_pending AS
+SELECT c.outbox_name,
+       c.retention_hours,
+       (SELECT count(*) FROM tide.tide_outbox_messages m WHERE m.outbox_name = c.outbox_name) AS messages,
+       coalesce(max(l.pending), 0) AS pending,
+       coalesce(max(l.oldest_pending_age_seconds), 0)::double precision AS oldest_pending_age_seconds,
+       count(l.pipeline) AS pipelines
+FROM tide.tide_outbox_config c
+LEFT JOIN tide.consumer_lag l ON l.outbox_name = c.outbox_name
+GROUP BY c.outbox_name, c.retention_hours;
+
+CREATE FUNCTION tide.outbox_status(p_name text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    SELECT jsonb_build_object(
+               'outbox', p.outbox_name,
+               'retention_hours', p.retention_hours,
+               'messages', p.messages,
+               'pending', p.pending,
+               'oldest_pending_age_seconds', p.oldest_pending_age_seconds,
+               'oldest_open_tx_age_seconds', tide.oldest_open_write_tx_age(),
+               'pipelines', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object(
+                              'relay_group', l.relay_group, 'pipeline', l.pipeline,
+                              'last_tx', l.last_tx::text, 'last_id', l.last_id, 'owner', l.owner,
+                              'updated_at', l.updated_at, 'pending', l.pending,
+                              'oldest_pending_age_seconds', l.oldest_pending_age_seconds)
+                              ORDER BY l.relay_group, l.pipeline)
+                   FROM tide.consumer_lag l WHERE l.outbox_name = p.outbox_name), '[]'::jsonb))
+    INTO result
+    FROM tide.outbox_pending p WHERE p.outbox_name = p_name;
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN result;
+END $$;
+
+------------------------------------------------------------------------------------------------
+-- Retention
+------------------------------------------------------------------------------------------------
+
+-- Deletes up to p_batch rows per outbox that are older than the outbox's retention and that
+-- every pipeline registered on the outbox has passed. Returns the number of rows deleted.
+CREATE FUNCTION tide.outbox_sweep(p_name text DEFAULT NULL, p_batch integer DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c record;
+    upto_tx xid8;
+    upto_id bigint;
+    deleted bigint := 0;
+    n bigint;
+BEGIN
+    IF p_name IS NOT NULL THEN
+        PERFORM FROM tide.tide_outbox_config WHERE outbox_name = p_name;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name USING ERRCODE = 'undefined_object';
+        END IF;
+    END IF;
+    FOR c IN SELECT * FROM tide.tide_outbox_config
+             WHERE p_name IS NULL OR outbox_name = p_name ORDER BY outbox_name LOOP
+        -- the slowest pipeline's offset; with none registered, retention alone decides
+        SELECT o.last_tx, o.last_id INTO upto_tx, upto_id
+        FROM tide.relay_consumer_offsets o WHERE o.outbox_name = c.outbox_name
+        ORDER BY o.last_tx, o.last_id LIMIT 1;
+        IF NOT FOUND THEN
+            upto_tx := pg_snapshot_xmin(pg_current_snapshot());
+            upto_id := 9223372036854775807;
+        END IF;
+        DELETE FROM tide.tide_outbox_messages m
+        WHERE m.id IN (
+            SELECT d.id FROM tide.tide_outbox_messages d
+            WHERE d.outbox_name = c.outbox_name
+              AND (d.tx, d.id) <= (upto_tx, upto_id)
+              AND d.created_at < now() - make_interval(hours => c.retention_hours)
+            ORDER BY d.tx, d.id
+            LIMIT greatest(p_batch, 1));
+        GET DIAGNOSTICS n = ROW_COUNT;
+        deleted := deleted + n;
+    END LOOP;
+    RETURN deleted;
+END $$;
