@@ -1,0 +1,94 @@
+package io.pgtide.relay;
+
+import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.db.Database;
+import io.pgtide.relay.db.SchemaCheck;
+import io.pgtide.relay.lock.PipelineLockPolicy;
+import io.pgtide.relay.offset.OffsetAdvance;
+import io.pgtide.relay.route.PipelineRouteConfiguration;
+import io.pgtide.relay.route.RouteFiles;
+import java.nio.file.Path;
+import java.sql.Connection;
+import javax.sql.DataSource;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.support.service.ServiceSupport;
+
+/**
+ * One relay process: a camel-main runtime whose routes are the pipeline files of the routes folder,
+ * with the pieces they share bound by name: {@code pgTide} (the pool camel-sql polls with),
+ * {@code pgTideLock} (the route policy) and the {@code pg-tide} route configuration.
+ */
+public final class Relay {
+
+    public static final String DATA_SOURCE = "pgTide";
+    public static final String LOCK_POLICY = "pgTideLock";
+
+    private final Main main = new Main();
+    private final Database database;
+    private final PipelineLockPolicy locks;
+    private final Path routes;
+
+    public Relay(RelaySettings settings, Database database) {
+        this.database = database;
+        this.routes = settings.routesDirectory();
+        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval());
+        DataSource pool = database.pool(settings.poolSize());
+
+        main.setAppName("pg-tide");
+        main.setPropertyPlaceholderLocations(
+                "classpath:application.properties;optional=true,file:application.properties;optional=true");
+        main.addInitialProperty("camel.main.name", "pg-tide");
+        main.bind(DATA_SOURCE, pool);
+        main.bind(LOCK_POLICY, locks);
+        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks)));
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport support) {
+                CamelContext context = support.getCamelContext();
+                // stopped after the routes: in-flight batches advance their offsets before locks go
+                try {
+                    context.addService(new LockRelease());
+                    RouteFiles.loadAll(context, routes);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }
+        });
+    }
+
+    /** Checks the database and the schema, then runs until the process is told to stop. */
+    public void run() throws Exception {
+        try (Connection connection = database.pool(1).getConnection()) {
+            SchemaCheck.ensureInstalled(connection);
+        }
+        main.run();
+    }
+
+    /** Starts in the background (for embedding and tests); {@link #stop()} ends it. */
+    public CamelContext start() throws Exception {
+        try (Connection connection = database.pool(1).getConnection()) {
+            SchemaCheck.ensureInstalled(connection);
+        }
+        main.start();
+        return main.getCamelContext();
+    }
+
+    public void stop() throws Exception {
+        main.stop();
+    }
+
+    public PipelineLockPolicy locks() {
+        return locks;
+    }
+
+    /** Releases every pipeline lock when the context stops. */
+    private final class LockRelease extends ServiceSupport {
+        @Override
+        protected void doStop() {
+            locks.releaseAll();
+        }
+    }
+}

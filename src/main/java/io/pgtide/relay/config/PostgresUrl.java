@@ -1,0 +1,232 @@
+package io.pgtide.relay.config;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A PostgreSQL connection target parsed from a libpq URI ({@code postgresql://user:pass@host:port/db?...},
+ * as CloudNativePG's {@code <cluster>-app} secret holds under {@code uri}) or a {@code jdbc:postgresql:} URL.
+ * The JDBC URL it produces carries no credentials: user and password travel in {@link #properties()},
+ * and {@link #toString()} masks the password, so the value can be logged.
+ */
+public final class PostgresUrl {
+
+    /** libpq parameters and the PgJDBC property each maps to. */
+    private static final Map<String, String> LIBPQ_TO_JDBC = Map.ofEntries(
+            Map.entry("sslmode", "sslmode"),
+            Map.entry("sslcert", "sslcert"),
+            Map.entry("sslkey", "sslkey"),
+            Map.entry("sslrootcert", "sslrootcert"),
+            Map.entry("sslpassword", "sslpassword"),
+            Map.entry("sslnegotiation", "sslNegotiation"),
+            Map.entry("channel_binding", "channelBinding"),
+            Map.entry("gssencmode", "gssEncMode"),
+            Map.entry("krbsrvname", "kerberosServerName"),
+            Map.entry("application_name", "ApplicationName"),
+            Map.entry("options", "options"),
+            Map.entry("connect_timeout", "connectTimeout"),
+            Map.entry("keepalives", "tcpKeepAlive"),
+            Map.entry("target_session_attrs", "targetServerType"),
+            Map.entry("load_balance_hosts", "loadBalanceHosts"));
+
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
+    private final Properties properties;
+
+    private PostgresUrl(String jdbcUrl, String user, String password, Properties properties) {
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
+        this.properties = properties;
+    }
+
+    /**
+     * Parses a URL given by the setting {@code setting}; errors name that setting and never echo the password.
+     */
+    public static PostgresUrl parse(String setting, String url) {
+        if (url == null || url.isBlank()) {
+            throw new SettingException(setting + " is empty: give a postgresql://user:password@host:port/database URI"
+                    + " or a jdbc:postgresql: URL");
+        }
+        String value = url.strip();
+        if (value.startsWith("jdbc:postgresql:")) {
+            return fromJdbc(value);
+        }
+        if (value.startsWith("postgresql://") || value.startsWith("postgres://")) {
+            return fromUri(setting, value);
+        }
+        throw new SettingException(setting + " must start with postgresql://, postgres:// or jdbc:postgresql:"
+                + " (it starts with \"" + scheme(value) + "\")");
+    }
+
+    private static String scheme(String value) {
+        int colon = value.indexOf(':');
+        return colon < 0 ? "" : value.substring(0, Math.min(colon, 20)) + ":";
+    }
+
+    private static PostgresUrl fromJdbc(String value) {
+        // PgJDBC parses its own URLs, credentials included; keep them out of the logged form
+        Properties parsed = org.postgresql.Driver.parseURL(value, new Properties());
+        if (parsed == null) {
+            throw new SettingException("the jdbc:postgresql: URL is not valid");
+        }
+        String user = parsed.getProperty("user");
+        String password = parsed.getProperty("password");
+        int question = value.indexOf('?');
+        StringBuilder clean = new StringBuilder(question < 0 ? value : value.substring(0, question));
+        Properties properties = new Properties();
+        if (question >= 0) {
+            char separator = '?';
+            for (String pair : value.substring(question + 1).split("&")) {
+                String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+                if (name.equals("user") || name.equals("password") || name.isEmpty()) {
+                    continue;
+                }
+                clean.append(separator).append(pair);
+                separator = '&';
+            }
+        }
+        return new PostgresUrl(clean.toString(), user, password, properties);
+    }
+
+    private static PostgresUrl fromUri(String setting, String value) {
+        String rest = value.substring(value.indexOf("://") + 3);
+        String query = "";
+        int question = rest.indexOf('?');
+        if (question >= 0) {
+            query = rest.substring(question + 1);
+            rest = rest.substring(0, question);
+        }
+        String database = "";
+        int slash = rest.indexOf('/');
+        if (slash >= 0) {
+            database = decode(setting, rest.substring(slash + 1));
+            rest = rest.substring(0, slash);
+        }
+        String user = null;
+        String password = null;
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            user = decode(setting, colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? null : decode(setting, userInfo.substring(colon + 1));
+        }
+        String hosts = rest.isEmpty() ? "localhost" : rest;
+        for (String host : hosts.split(",")) {
+            checkHost(setting, host);
+        }
+
+        Map<String, String> params = new LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = decode(setting, eq < 0 ? pair : pair.substring(0, eq));
+            String val = eq < 0 ? "" : decode(setting, pair.substring(eq + 1));
+            params.put(name, val);
+        }
+        Properties properties = new Properties();
+        for (Map.Entry<String, String> p : params.entrySet()) {
+            String name = p.getKey();
+            switch (name) {
+                case "user" -> user = p.getValue();
+                case "password" -> password = p.getValue();
+                case "dbname" -> database = p.getValue();
+                case "host", "port", "hostaddr" -> throw new SettingException(setting + ": the URI parameter \""
+                        + name + "\" is not supported; put host and port before the database name");
+                default -> {
+                    String jdbcName = LIBPQ_TO_JDBC.get(name);
+                    if (jdbcName == null) {
+                        throw new SettingException(setting + ": the libpq parameter \"" + name
+                                + "\" has no PgJDBC equivalent; remove it or use a jdbc:postgresql: URL");
+                    }
+                    properties.setProperty(jdbcName, jdbcValue(setting, name, p.getValue()));
+                }
+            }
+        }
+        String jdbcUrl = "jdbc:postgresql://" + hosts + "/" + encodePath(database);
+        return new PostgresUrl(jdbcUrl, user, password, properties);
+    }
+
+    private static void checkHost(String setting, String host) {
+        if (!host.matches("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+)(:\\d{1,5})?")) {
+            throw new SettingException(setting + ": \"" + host + "\" is not a host[:port]");
+        }
+    }
+
+    private static String jdbcValue(String setting, String name, String value) {
+        return switch (name) {
+            case "keepalives" -> String.valueOf(!value.equals("0"));
+            case "target_session_attrs" -> switch (value) {
+                case "any" -> "any";
+                case "read-write", "primary" -> "primary";
+                case "read-only", "standby" -> "secondary";
+                case "prefer-standby" -> "preferSecondary";
+                default -> throw new SettingException(setting + ": target_session_attrs=" + value
+                        + " is not one of any, read-write, primary, read-only, standby, prefer-standby");
+            };
+            case "load_balance_hosts" -> String.valueOf(value.equals("random"));
+            default -> value;
+        };
+    }
+
+    private static String decode(String setting, String part) {
+        try {
+            // '+' is a literal plus in a URI path or user info, not a space
+            return URLDecoder.decode(part.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new SettingException(setting + ": a percent-escape is broken (write % as %25)");
+        }
+    }
+
+    private static String encodePath(String database) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : database.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if (Character.isLetterOrDigit(c) && c < 128 || "-._~".indexOf(c) >= 0) {
+                out.append(c);
+            } else {
+                out.append('%').append(String.format("%02X", b & 0xff));
+            }
+        }
+        return out.toString();
+    }
+
+    /** The JDBC URL without user or password. */
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** Connection properties for the driver: user, password and the mapped libpq parameters. */
+    public Properties properties() {
+        Properties all = new Properties();
+        all.putAll(properties);
+        if (user != null) {
+            all.setProperty("user", user);
+        }
+        if (password != null) {
+            all.setProperty("password", password);
+        }
+        return all;
+    }
+
+    @Override
+    public String toString() {
+        return jdbcUrl + (user == null ? "" : " as " + user) + (password == null ? "" : " (password ****)");
+    }
+}

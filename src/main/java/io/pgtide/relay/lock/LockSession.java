@@ -1,0 +1,104 @@
+package io.pgtide.relay.lock;
+
+import io.pgtide.relay.db.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.Executor;
+
+/**
+ * One pipeline's dedicated database session and the advisory lock it may hold. The lock lives
+ * exactly as long as the session: closing the session (or losing it) releases the lock.
+ * Work that must be fenced by the lock runs on this session through {@link #call}.
+ */
+public final class LockSession implements AutoCloseable {
+
+    /** Outcome of one attempt to take the lock. */
+    public enum Attempt { ACQUIRED, HELD_ELSEWHERE, STANDBY }
+
+    /** Work on the lock-holding connection. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private static final Executor DIRECT = Runnable::run;
+
+    private final String pipeline;
+    private final Connection connection;
+    private final int checkTimeoutMillis;
+    private boolean held;
+
+    private LockSession(String pipeline, Connection connection, int checkTimeoutMillis) {
+        this.pipeline = pipeline;
+        this.connection = connection;
+        this.checkTimeoutMillis = checkTimeoutMillis;
+    }
+
+    /** Opens a new session for the pipeline's lock. */
+    public static LockSession open(Database database, String pipeline, String instance, int checkTimeoutMillis)
+            throws SQLException {
+        return new LockSession(pipeline, database.openSession("pg_tide " + instance + " " + pipeline), checkTimeoutMillis);
+    }
+
+    /** Tries the lock once; on a server in recovery it takes no lock at all. */
+    public synchronized Attempt tryAcquire() throws SQLException {
+        if (held) {
+            return Attempt.ACQUIRED;
+        }
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
+                        + " ELSE pg_try_advisory_lock(tide.relay_lock_key(?)) END")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                boolean acquired = rs.getBoolean(1);
+                if (rs.wasNull()) {
+                    return Attempt.STANDBY;
+                }
+                held = acquired;
+                return acquired ? Attempt.ACQUIRED : Attempt.HELD_ELSEWHERE;
+            }
+        }
+    }
+
+    public synchronized boolean held() {
+        return held;
+    }
+
+    /**
+     * True while the session answers within the check timeout. A session that was terminated, cut off
+     * or closed has lost its lock (the server frees advisory locks with the session).
+     */
+    public synchronized boolean alive() {
+        try {
+            connection.setNetworkTimeout(DIRECT, checkTimeoutMillis);
+            try (Statement st = connection.createStatement()) {
+                st.execute("SELECT 1");
+            } finally {
+                connection.setNetworkTimeout(DIRECT, 0);
+            }
+            return true;
+        } catch (SQLException e) {
+            held = false;
+            return false;
+        }
+    }
+
+    /** Runs work on this session while no other work or check runs on it. */
+    public synchronized <T> T call(Work<T> work) throws SQLException {
+        return work.run(connection);
+    }
+
+    @Override
+    public synchronized void close() {
+        held = false;
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // the session is gone either way, and with it the lock
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.pgtide.relay.lock;
+
+import io.pgtide.relay.db.Database;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.spi.RoutePolicy;
+import org.apache.camel.support.RoutePolicySupport;
+
+/**
+ * Route policy that gives each route it guards exactly one owner among all relays of a group:
+ * the route starts only on the relay holding {@code pg_try_advisory_lock(tide.relay_lock_key(routeId))}
+ * on a dedicated session, and stops within about a second once that session is lost. On a
+ * standby it takes no lock and starts nothing. It is not tied to outboxes: any route may use it.
+ */
+public final class PipelineLockPolicy extends RoutePolicySupport implements RoutePolicy {
+
+    private final Database database;
+    private final String instance;
+    private final Duration interval;
+    private final Map<String, PipelineOwner> owners = new ConcurrentHashMap<>();
+
+    public PipelineLockPolicy(Database database, String instance, Duration interval) {
+        this.database = database;
+        this.instance = instance;
+        this.interval = interval;
+    }
+
+    @Override
+    public void onInit(Route route) {
+        // the owner thread starts the route once the lock is held
+        route.setAutoStartup(false);
+        CamelContext context = route.getCamelContext();
+        owners.computeIfAbsent(route.getRouteId(),
+                id -> {
+                    PipelineOwner owner = new PipelineOwner(id, context, database, instance, interval);
+                    owner.start();
+                    return owner;
+                });
+    }
+
+    @Override
+    public void onRemove(Route route) {
+        PipelineOwner owner = owners.remove(route.getRouteId());
+        if (owner != null) {
+            owner.close();
+        }
+    }
+
+    /** The session holding the pipeline's lock, or null when this relay does not own it. */
+    public LockSession ownedSession(String pipeline) {
+        PipelineOwner owner = owners.get(pipeline);
+        return owner == null ? null : owner.ownedSession();
+    }
+
+    /** True while this relay owns the pipeline. */
+    public boolean owns(String pipeline) {
+        return ownedSession(pipeline) != null;
+    }
+
+    /** Releases every lock; called once the routes have stopped. */
+    public void releaseAll() {
+        owners.values().forEach(PipelineOwner::close);
+        owners.clear();
+    }
+}

@@ -1,0 +1,157 @@
+package io.pgtide.relay.lock;
+
+import io.pgtide.relay.db.Database;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one pipeline's route running exactly while this relay holds the pipeline's lock: a thread
+ * that tries the lock while it is free, watches the session while it is held, and starts or stops
+ * the route on each change.
+ */
+final class PipelineOwner implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PipelineOwner.class);
+
+    /** How long a stopping route may finish its in-flight batch after the lock was lost. */
+    private static final long STOP_AFTER_LOSS_MILLIS = 1000;
+
+    private final String pipeline;
+    private final CamelContext context;
+    private final Database database;
+    private final String instance;
+    private final Duration interval;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile LockSession session;
+    private LockSession.Attempt lastAttempt;
+    private String lastError;
+
+    PipelineOwner(String pipeline, CamelContext context, Database database, String instance, Duration interval) {
+        this.pipeline = pipeline;
+        this.context = context;
+        this.database = database;
+        this.instance = instance;
+        this.interval = interval;
+        this.thread = new Thread(this, "pg-tide-lock-" + pipeline);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** The lock-holding session, or null while this relay does not own the pipeline. */
+    LockSession ownedSession() {
+        LockSession current = session;
+        return current != null && current.held() ? current : null;
+    }
+
+    boolean owned() {
+        return ownedSession() != null;
+    }
+
+    @Override
+    public void run() {
+        while (!closed) {
+            try {
+                tick();
+                lastError = null;
+            } catch (SQLException | RuntimeException e) {
+                String error = String.valueOf(e.getMessage());
+                if (!error.equals(lastError)) {
+                    LOG.warn("Pipeline {}: {}", pipeline, error);
+                    lastError = error;
+                }
+                release();
+            }
+            try {
+                Thread.sleep(interval.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void tick() throws SQLException {
+        if (!context.isStarted()) {
+            // routes start once the context has; until then take no lock
+            return;
+        }
+        if (session == null) {
+            session = LockSession.open(database, pipeline, instance, (int) Math.max(1000, 2 * interval.toMillis()));
+        }
+        if (session.held()) {
+            if (!session.alive()) {
+                LOG.warn("Pipeline {}: lost its lock session; stopping the route", pipeline);
+                release();
+            }
+            return;
+        }
+        LockSession.Attempt attempt = session.tryAcquire();
+        if (attempt != lastAttempt) {
+            switch (attempt) {
+                case STANDBY -> LOG.info("Pipeline {}: the database is a standby; waiting for promotion", pipeline);
+                case HELD_ELSEWHERE -> LOG.info("Pipeline {}: owned by another relay; standing by", pipeline);
+                case ACQUIRED -> LOG.info("Pipeline {}: lock acquired; starting the route", pipeline);
+            }
+            lastAttempt = attempt;
+        }
+        if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
+            startRoute();
+        }
+    }
+
+    private void startRoute() {
+        try {
+            context.getRouteController().startRoute(pipeline);
+        } catch (Exception e) {
+            LOG.error("Pipeline {}: the route does not start: {}", pipeline, e.getMessage());
+            release();
+        }
+    }
+
+    /** Stops the route (if it runs) and closes the session, which frees the lock. */
+    private void release() {
+        stopRoute();
+        LockSession current = session;
+        session = null;
+        lastAttempt = null;
+        if (current != null) {
+            current.close();
+        }
+    }
+
+    private void stopRoute() {
+        if (closed || context.isStopping() || context.getRoute(pipeline) == null) {
+            return;
+        }
+        try {
+            if (context.getRouteController().getRouteStatus(pipeline).isStarted()) {
+                context.getRouteController().stopRoute(pipeline, STOP_AFTER_LOSS_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("Pipeline {}: stopping the route failed: {}", pipeline, e.getMessage());
+        }
+    }
+
+    /** Stops watching and releases the lock; the route must already be stopped or removed. */
+    void close() {
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LockSession current = session;
+        session = null;
+        if (current != null) {
+            current.close();
+        }
+    }
+}

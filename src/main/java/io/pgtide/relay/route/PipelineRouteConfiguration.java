@@ -1,0 +1,40 @@
+package io.pgtide.relay.route;
+
+import io.pgtide.relay.offset.OffsetAdvance;
+import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.sink.KafkaRecordKeys;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.apache.camel.model.RouteConfigurationDefinition;
+
+/**
+ * The shared part of every pipeline route ({@code routeConfigurationId: pg-tide}): each polled batch
+ * becomes one Camel message per outbox row, a failed send is retried with backoff, and only a batch
+ * the sink acknowledged in full advances the pipeline's offset.
+ */
+public final class PipelineRouteConfiguration extends RouteConfigurationBuilder {
+
+    public static final String ID = "pg-tide";
+
+    private final OffsetAdvance offsetAdvance;
+
+    public PipelineRouteConfiguration(OffsetAdvance offsetAdvance) {
+        this.offsetAdvance = offsetAdvance;
+    }
+
+    @Override
+    public void configuration() {
+        RouteConfigurationDefinition pipeline = routeConfiguration(ID);
+        pipeline.errorHandler(defaultErrorHandler()
+                .maximumRedeliveries(5)
+                .redeliveryDelay(500)
+                .useExponentialBackOff()
+                .backOffMultiplier(2)
+                .maximumRedeliveryDelay(10_000)
+                .retryAttemptedLogLevel(LoggingLevel.WARN));
+        pipeline.interceptFrom().process(new OutboxMessages());
+        pipeline.interceptSendToEndpoint("kafka:*").process(new KafkaRecordKeys());
+        // success only, in the consumer's thread: the next poll starts after the offset moved
+        pipeline.onCompletion().onCompleteOnly().process(offsetAdvance);
+    }
+}
