@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Pattern;
 
 /**
  * A PostgreSQL connection target parsed from a libpq URI ({@code postgresql://user:pass@host:port/db?...},
@@ -32,6 +33,10 @@ public final class PostgresUrl {
             Map.entry("target_session_attrs", "targetServerType"),
             Map.entry("load_balance_hosts", "loadBalanceHosts"));
 
+    private static final String HOST_PATTERN = "(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+)(:\\d{1,5})?";
+    private static final Pattern HOST = Pattern.compile(HOST_PATTERN);
+    private static final Pattern HOSTS_THEN_PATH = Pattern.compile(HOST_PATTERN + "(," + HOST_PATTERN + ")*(/|\\?|$)");
+
     private final String jdbcUrl;
     private final String user;
     private final String password;
@@ -54,7 +59,7 @@ public final class PostgresUrl {
         }
         String value = url.strip();
         if (value.startsWith("jdbc:postgresql:")) {
-            return fromJdbc(value);
+            return fromJdbc(setting, value);
         }
         if (value.startsWith("postgresql://") || value.startsWith("postgres://")) {
             return fromUri(setting, value);
@@ -68,33 +73,54 @@ public final class PostgresUrl {
         return colon < 0 ? "" : value.substring(0, Math.min(colon, 20)) + ":";
     }
 
-    private static PostgresUrl fromJdbc(String value) {
-        // PgJDBC parses its own URLs, credentials included; keep them out of the logged form
-        Properties parsed = org.postgresql.Driver.parseURL(value, new Properties());
-        if (parsed == null) {
-            throw new SettingException("the jdbc:postgresql: URL is not valid");
-        }
-        String user = parsed.getProperty("user");
-        String password = parsed.getProperty("password");
+    private static PostgresUrl fromJdbc(String setting, String value) {
         int question = value.indexOf('?');
-        StringBuilder clean = new StringBuilder(question < 0 ? value : value.substring(0, question));
+        String base = question < 0 ? value : value.substring(0, question);
+        if (base.indexOf('@') >= 0) {
+            throw new SettingException(setting + ": a jdbc:postgresql: URL takes credentials as ?user=...&password=...,"
+                    + " not before the host");
+        }
+        String user = null;
+        String password = null;
+        StringBuilder clean = new StringBuilder(base);
         Properties properties = new Properties();
         if (question >= 0) {
             char separator = '?';
             for (String pair : value.substring(question + 1).split("&")) {
-                String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
-                if (name.equals("user") || name.equals("password") || name.isEmpty()) {
-                    continue;
+                int eq = pair.indexOf('=');
+                String name = eq < 0 ? pair : pair.substring(0, eq);
+                String val = eq < 0 ? "" : decode(setting, pair.substring(eq + 1));
+                switch (name) {
+                    case "" -> { }
+                    case "user" -> user = val;
+                    case "password" -> password = val;
+                    // secrets travel as properties, never in the (loggable) URL
+                    case "sslpassword" -> properties.setProperty(name, val);
+                    default -> {
+                        clean.append(separator).append(pair);
+                        separator = '&';
+                    }
                 }
-                clean.append(separator).append(pair);
-                separator = '&';
             }
+        }
+        if (org.postgresql.Driver.parseURL(clean.toString(), new Properties()) == null) {
+            throw new SettingException(setting + ": the jdbc:postgresql: URL is not valid");
         }
         return new PostgresUrl(clean.toString(), user, password, properties);
     }
 
     private static PostgresUrl fromUri(String setting, String value) {
         String rest = value.substring(value.indexOf("://") + 3);
+        String user = null;
+        String password = null;
+        int at = userInfoEnd(rest);
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            user = decode(setting, colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? null : decode(setting, userInfo.substring(colon + 1));
+        }
         String query = "";
         int question = rest.indexOf('?');
         if (question >= 0) {
@@ -106,16 +132,6 @@ public final class PostgresUrl {
         if (slash >= 0) {
             database = decode(setting, rest.substring(slash + 1));
             rest = rest.substring(0, slash);
-        }
-        String user = null;
-        String password = null;
-        int at = rest.lastIndexOf('@');
-        if (at >= 0) {
-            String userInfo = rest.substring(0, at);
-            rest = rest.substring(at + 1);
-            int colon = userInfo.indexOf(':');
-            user = decode(setting, colon < 0 ? userInfo : userInfo.substring(0, colon));
-            password = colon < 0 ? null : decode(setting, userInfo.substring(colon + 1));
         }
         String hosts = rest.isEmpty() ? "localhost" : rest;
         for (String host : hosts.split(",")) {
@@ -155,8 +171,23 @@ public final class PostgresUrl {
         return new PostgresUrl(jdbcUrl, user, password, properties);
     }
 
+    /**
+     * Where the user info ends: the last '@' that is followed by a host list, so an unescaped '/', '?'
+     * or '@' in a password still stays out of the host (and out of every message).
+     */
+    private static int userInfoEnd(String rest) {
+        for (int at = rest.lastIndexOf('@'); at >= 0; at = rest.lastIndexOf('@', at - 1)) {
+            if (HOSTS_THEN_PATH.matcher(rest.substring(at + 1)).lookingAt()) {
+                return at;
+            }
+        }
+        // no host list after any '@': still split there, so a bad host is reported without the password
+        int query = rest.indexOf('?');
+        return (query < 0 ? rest : rest.substring(0, query)).lastIndexOf('@');
+    }
+
     private static void checkHost(String setting, String host) {
-        if (!host.matches("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+)(:\\d{1,5})?")) {
+        if (!HOST.matcher(host).matches()) {
             throw new SettingException(setting + ": \"" + host + "\" is not a host[:port]");
         }
     }

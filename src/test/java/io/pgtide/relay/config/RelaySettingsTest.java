@@ -1,0 +1,342 @@
+package io.pgtide.relay.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RelaySettingsTest {
+
+    private static final String LONG_URL = "postgresql://long:longpw@long-host:5432/longdb";
+    private static final String SHORT_URL = "postgresql://short:shortpw@short-host:5432/shortdb";
+
+    @TempDir
+    Path tmp;
+
+    private final Map<String, String> env = new HashMap<>();
+
+    private RelaySettings settings() {
+        return new RelaySettings(env::get);
+    }
+
+    private Path secretFile(String name, String content) throws IOException {
+        Path file = tmp.resolve(name);
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private static void assertNames(SettingException e, String setting) {
+        assertTrue(e.getMessage().contains(setting), () -> "message should name " + setting + ": " + e.getMessage());
+    }
+
+    // ---- get ----------------------------------------------------------------------------------
+
+    @Test
+    void getStripsAndTreatsBlankAsUnset() {
+        env.put("A", "  value \n");
+        env.put("B", "   ");
+        env.put("C", "");
+
+        assertEquals("value", settings().get("A"));
+        assertNull(settings().get("B"));
+        assertNull(settings().get("C"));
+        assertNull(settings().get("D"));
+    }
+
+    // ---- postgres URL -------------------------------------------------------------------------
+
+    @Test
+    void longUrlNamePreferredOverShortName() {
+        env.put(RelaySettings.POSTGRES_URL, LONG_URL);
+        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+
+        PostgresUrl url = settings().postgresUrl();
+
+        assertEquals("jdbc:postgresql://long-host:5432/longdb", url.jdbcUrl());
+        assertEquals("long", url.user());
+        assertEquals("longpw", url.password());
+    }
+
+    @Test
+    void shortUrlNameUsedWhenLongAbsent() {
+        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+
+        PostgresUrl url = settings().postgresUrl();
+
+        assertEquals("jdbc:postgresql://short-host:5432/shortdb", url.jdbcUrl());
+        assertEquals("short", url.user());
+        assertEquals("shortpw", url.password());
+    }
+
+    @Test
+    void blankLongUrlFallsBackToShortName() {
+        env.put(RelaySettings.POSTGRES_URL, "  ");
+        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+
+        assertEquals("short", settings().postgresUrl().user());
+    }
+
+    @Test
+    void longUrlFileReadAndTrailingNewlineStripped() throws IOException {
+        Path file = secretFile("uri", LONG_URL + "\n");
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+
+        PostgresUrl url = settings().postgresUrl();
+
+        assertEquals("jdbc:postgresql://long-host:5432/longdb", url.jdbcUrl());
+        assertEquals("long", url.user());
+        assertEquals("longpw", url.password());
+    }
+
+    @Test
+    void shortUrlFileReadAndTrailingNewlineStripped() throws IOException {
+        Path file = secretFile("uri", SHORT_URL + "\r\n");
+        env.put(RelaySettings.POSTGRES_URL_SHORT + "_FILE", file.toString());
+
+        PostgresUrl url = settings().postgresUrl();
+
+        assertEquals("jdbc:postgresql://short-host:5432/shortdb", url.jdbcUrl());
+        assertEquals("shortpw", url.password());
+    }
+
+    @Test
+    void passwordFromFileKeepsNoNewline() throws IOException {
+        // a newline inside the password part would otherwise end up in the password
+        Path file = secretFile("uri", "postgresql://app:pw@db/app\n");
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+
+        assertEquals("pw", settings().postgresUrl().password());
+        assertEquals("jdbc:postgresql://db/app", settings().postgresUrl().jdbcUrl());
+    }
+
+    @Test
+    void directLongUrlPreferredOverItsFile() throws IOException {
+        Path file = secretFile("uri", SHORT_URL);
+        env.put(RelaySettings.POSTGRES_URL, LONG_URL);
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+
+        assertEquals("long", settings().postgresUrl().user());
+    }
+
+    @Test
+    void longUrlFilePreferredOverShortUrl() throws IOException {
+        Path file = secretFile("uri", LONG_URL);
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+
+        assertEquals("long", settings().postgresUrl().user());
+    }
+
+    @Test
+    void missingUrlFileFailsNamingSetting() {
+        String missing = tmp.resolve("does-not-exist").toString();
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", missing);
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
+
+        assertNames(e, "PG_TIDE_RELAY_POSTGRES_URL_FILE");
+        assertTrue(e.getMessage().contains(missing), e.getMessage());
+    }
+
+    @Test
+    void missingShortUrlFileFailsNamingSetting() {
+        env.put(RelaySettings.POSTGRES_URL_SHORT + "_FILE", tmp.resolve("nope").toString());
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
+
+        assertNames(e, "PG_TIDE_POSTGRES_URL_FILE");
+    }
+
+    @Test
+    void invalidUrlInFileFailsNamingFileSettingWithoutPassword() throws IOException {
+        Path file = secretFile("uri", "mysql://app:Zq9filePw@db/app\n");
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
+
+        assertNames(e, "PG_TIDE_RELAY_POSTGRES_URL_FILE");
+        assertFalse(e.getMessage().contains("Zq9filePw"), e.getMessage());
+    }
+
+    @Test
+    void emptyUrlFileFails() throws IOException {
+        Path file = secretFile("uri", "\n");
+        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
+
+        assertNames(e, "PG_TIDE_RELAY_POSTGRES_URL_FILE");
+    }
+
+    @Test
+    void invalidDirectUrlFailsNamingSetting() {
+        env.put(RelaySettings.POSTGRES_URL_SHORT, "postgresql://app:pw@db/app?service=foo");
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
+
+        assertNames(e, "PG_TIDE_POSTGRES_URL");
+        assertNames(e, "service");
+    }
+
+    @Test
+    void noUrlSetFailsNamingLongSetting() {
+        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
+
+        assertNames(e, "PG_TIDE_RELAY_POSTGRES_URL");
+    }
+
+    @Test
+    void hasPostgresUrlFalseWhenNothingSet() {
+        assertFalse(settings().hasPostgresUrl());
+        env.put(RelaySettings.POSTGRES_URL, " ");
+        assertFalse(settings().hasPostgresUrl());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "PG_TIDE_RELAY_POSTGRES_URL", "PG_TIDE_POSTGRES_URL",
+        "PG_TIDE_RELAY_POSTGRES_URL_FILE", "PG_TIDE_POSTGRES_URL_FILE"})
+    void hasPostgresUrlTrueForAnyForm(String name) {
+        env.put(name, "anything");
+
+        assertTrue(settings().hasPostgresUrl());
+    }
+
+    // ---- group --------------------------------------------------------------------------------
+
+    @Test
+    void groupDefaultsToDefault() {
+        assertEquals("default", settings().group());
+    }
+
+    @Test
+    void blankGroupDefaultsToDefault() {
+        env.put(RelaySettings.GROUP, "  ");
+
+        assertEquals("default", settings().group());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"blue", "eu-west.1", "g_2", "A"})
+    void validGroupAccepted(String group) {
+        env.put(RelaySettings.GROUP, group);
+
+        assertEquals(group, settings().group());
+    }
+
+    @Test
+    void groupIsStripped() {
+        env.put(RelaySettings.GROUP, " blue\n");
+
+        assertEquals("blue", settings().group());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a b", "x'; drop table", "1abc", "_x", "-x", "a/b", "grüppe"})
+    void badGroupFailsNamingSetting(String group) {
+        env.put(RelaySettings.GROUP, group);
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().group());
+
+        assertNames(e, "PG_TIDE_RELAY_GROUP");
+    }
+
+    @Test
+    void groupNameLengthLimit() {
+        String max = "g" + "x".repeat(62);
+        env.put(RelaySettings.GROUP, max);
+        assertEquals(max, settings().group());
+
+        env.put(RelaySettings.GROUP, max + "x");
+        SettingException e = assertThrows(SettingException.class, () -> settings().group());
+        assertNames(e, "PG_TIDE_RELAY_GROUP");
+    }
+
+    @Test
+    void nameRejectsNull() {
+        SettingException e = assertThrows(SettingException.class, () -> RelaySettings.name("SOME_SETTING", null));
+
+        assertNames(e, "SOME_SETTING");
+    }
+
+    // ---- numbers ------------------------------------------------------------------------------
+
+    @Test
+    void numericDefaults() {
+        RelaySettings s = settings();
+
+        assertEquals(16, s.poolSize());
+        assertEquals(Duration.ofMillis(500), s.lockInterval());
+        assertEquals(9610, s.metricsPort());
+    }
+
+    @Test
+    void numericValuesRead() {
+        env.put(RelaySettings.POOL_SIZE, "4");
+        env.put(RelaySettings.LOCK_INTERVAL, " 250 ");
+        env.put(RelaySettings.METRICS_PORT, "8080");
+        RelaySettings s = settings();
+
+        assertEquals(4, s.poolSize());
+        assertEquals(Duration.ofMillis(250), s.lockInterval());
+        assertEquals(8080, s.metricsPort());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "-1", "0", "1.5", "99999999999", "8 0"})
+    void badPoolSizeFailsNamingVariable(String value) {
+        env.put(RelaySettings.POOL_SIZE, value);
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().poolSize());
+
+        assertNames(e, "PG_TIDE_POOL_SIZE");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "-500", "0", "500ms"})
+    void badLockIntervalFailsNamingVariable(String value) {
+        env.put(RelaySettings.LOCK_INTERVAL, value);
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().lockInterval());
+
+        assertNames(e, "PG_TIDE_LOCK_INTERVAL_MS");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "-9610", "0", "http"})
+    void badMetricsPortFailsNamingVariable(String value) {
+        env.put(RelaySettings.METRICS_PORT, value);
+
+        SettingException e = assertThrows(SettingException.class, () -> settings().metricsPort());
+
+        assertNames(e, "PG_TIDE_METRICS_PORT");
+    }
+
+    // ---- other settings -----------------------------------------------------------------------
+
+    @Test
+    void routesDirectoryDefaultAndOverride() {
+        assertEquals(Path.of("routes"), settings().routesDirectory());
+        env.put(RelaySettings.ROUTES, "/etc/pg_tide/routes");
+        assertEquals(Path.of("/etc/pg_tide/routes"), settings().routesDirectory());
+    }
+
+    @Test
+    void instanceFromSettingOrHostAndPid() {
+        assertTrue(settings().instance().endsWith(":" + ProcessHandle.current().pid()), settings().instance());
+        env.put(RelaySettings.INSTANCE, "relay-0");
+        assertEquals("relay-0", settings().instance());
+    }
+}

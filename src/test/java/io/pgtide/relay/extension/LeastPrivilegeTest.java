@@ -1,0 +1,109 @@
+package io.pgtide.relay.extension;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * DESIGN invariant 6: the role made by the CloudNativePG page's postInitSQL, with only those grants,
+ * does all of the relay's work; a role without them does none.
+ */
+class LeastPrivilegeTest {
+
+    /** The CloudNativePG page's postInitSQL, verbatim. */
+    static final List<String> POST_INIT_SQL = List.of(
+            "CREATE EXTENSION IF NOT EXISTS pg_tide;",
+            "CREATE ROLE relay_user LOGIN PASSWORD 'strong-password';",
+            "GRANT USAGE ON SCHEMA tide TO relay_user;",
+            "GRANT SELECT, INSERT ON tide.tide_outbox_messages TO relay_user;",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA tide TO relay_user;");
+
+    private TestDatabase db;
+
+    @BeforeEach
+    void bootstrapLikeCloudNativePg() throws SQLException {
+        dropRoles();
+        db = TestDatabase.create();
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            for (String sql : POST_INIT_SQL) {
+                st.execute(sql);
+            }
+            st.execute("CREATE ROLE nobody_user LOGIN PASSWORD 'x'");
+            st.execute("SELECT tide.outbox_create('orders')");
+            st.execute("SELECT tide.outbox_publish('orders', '{\"n\": 1}', '{}', 'k')");
+        }
+    }
+
+    @AfterEach
+    void dropAll() throws SQLException {
+        db.close();
+        dropRoles();
+    }
+
+    private void dropRoles() throws SQLException {
+        try (Connection c = io.pgtide.relay.testing.PgServer.get().connect("postgres"); Statement st = c.createStatement()) {
+            st.execute("DROP ROLE IF EXISTS relay_user");
+            st.execute("DROP ROLE IF EXISTS nobody_user");
+        }
+    }
+
+    private Connection as(String role, String password) throws SQLException {
+        return DriverManager.getConnection(db.jdbcUrl(), role, password);
+    }
+
+    @Test
+    void theRelayRoleRegistersPollsAdvancesAndReads() throws SQLException {
+        try (Connection poll = as("relay_user", "strong-password"); Connection lock = as("relay_user", "strong-password");
+             Poller poller = new Poller(poll, lock, "p1", "orders")) {
+            List<Poller.Row> rows = poller.poll(10);
+            assertEquals(1, rows.size());
+            assertTrue(poller.advance(rows.get(0)));
+            try (Statement st = poll.createStatement()) {
+                st.execute("SELECT tide.outbox_publish('orders', '{\"n\": 2}')");
+                try (ResultSet rs = st.executeQuery("SELECT pending FROM tide.consumer_lag WHERE pipeline = 'p1'")) {
+                    rs.next();
+                    assertEquals(1, rs.getLong(1));
+                }
+                st.executeQuery("SELECT * FROM tide.outbox_pending").close();
+                st.executeQuery("SELECT tide.outbox_status('orders')").close();
+                st.executeQuery("SELECT tide.outbox_sweep()").close();
+            }
+        }
+    }
+
+    @Test
+    void aRoleWithoutTheGrantsCannot() throws SQLException {
+        try (Connection c = as("nobody_user", "x"); Statement st = c.createStatement()) {
+            for (String sql : List.of("SELECT * FROM tide.relay_poll('p1', 'orders')",
+                    "SELECT tide.outbox_publish('orders', '{}')",
+                    "SELECT * FROM tide.tide_outbox_messages",
+                    "SELECT tide.relay_advance('p1', 'orders', '1', 1)")) {
+                SQLException denied = assertThrows(SQLException.class, () -> st.execute(sql), sql);
+                assertEquals("42501", denied.getSQLState(), sql + ": " + denied.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void theRelayRoleCannotWriteTablesDirectly() throws SQLException {
+        try (Connection c = as("relay_user", "strong-password"); Statement st = c.createStatement()) {
+            for (String sql : List.of("UPDATE tide.relay_consumer_offsets SET last_id = 99",
+                    "DELETE FROM tide.tide_outbox_messages",
+                    "INSERT INTO tide.tide_outbox_config (outbox_name) VALUES ('x')")) {
+                SQLException denied = assertThrows(SQLException.class, () -> st.execute(sql), sql);
+                assertEquals("42501", denied.getSQLState(), sql);
+            }
+        }
+    }
+}
