@@ -9,6 +9,7 @@ import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.RouteFiles;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.List;
 import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
@@ -30,6 +31,7 @@ public final class Relay {
     private final Database database;
     private final PipelineLockPolicy locks;
     private final Path routes;
+    private volatile List<RouteFiles.Failure> routeFailures = List.of();
 
     public Relay(RelaySettings settings, Database database) {
         this.database = database;
@@ -41,6 +43,8 @@ public final class Relay {
         main.setPropertyPlaceholderLocations(
                 "classpath:application.properties;optional=true,file:application.properties;optional=true");
         main.addInitialProperty("camel.main.name", "pg-tide");
+        // a batch is a list of outbox messages: each Kafka record carries its own message's headers
+        main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
         main.bind(DATA_SOURCE, pool);
         main.bind(LOCK_POLICY, locks);
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks)));
@@ -51,7 +55,7 @@ public final class Relay {
                 // stopped after the routes: in-flight batches advance their offsets before locks go
                 try {
                     context.addService(new LockRelease());
-                    RouteFiles.loadAll(context, routes);
+                    routeFailures = RouteFiles.loadAll(context, routes);
                 } catch (Exception e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }
@@ -78,6 +82,11 @@ public final class Relay {
 
     public void stop() throws Exception {
         main.stop();
+    }
+
+    /** Route files that did not load at start-up. */
+    public List<RouteFiles.Failure> routeFailures() {
+        return routeFailures;
     }
 
     public PipelineLockPolicy locks() {

@@ -3,6 +3,7 @@ package io.pgtide.relay.route;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
@@ -35,18 +36,22 @@ public final class RouteFiles {
         }
     }
 
-    /** Loads every file of the folder; returns how many failed, each already logged. */
-    public static int loadAll(CamelContext context, Path folder) throws IOException {
-        int failed = 0;
+    /** A route file that did not load, and why (with the line, when the YAML parser knows it). */
+    public record Failure(Path file, String reason) {
+    }
+
+    /** Loads every file of the folder; returns the files that failed, each already logged. */
+    public static List<Failure> loadAll(CamelContext context, Path folder) throws IOException {
+        List<Failure> failures = new ArrayList<>();
         for (Path file : list(folder)) {
             try {
                 load(context, file);
             } catch (Exception e) {
-                failed++;
+                failures.add(new Failure(file, describe(e)));
                 LOG.error("Route file {} not loaded: {}", file, describe(e));
             }
         }
-        return failed;
+        return failures;
     }
 
     /** Loads the routes of one file into the context. */

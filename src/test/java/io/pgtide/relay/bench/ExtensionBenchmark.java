@@ -1,0 +1,423 @@
+package io.pgtide.relay.bench;
+
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Benchmark of the extension's hot paths on the test server (127.0.0.1:5432 unless told otherwise, see
+ * {@link io.pgtide.relay.testing.PgServer}), in a fresh database dropped at the end:
+ * <ol>
+ *   <li>publish cost: {@code tide.outbox_publish} against a plain INSERT into a plain table, same 1 KiB
+ *       JSON payload, one row per transaction, with 1 and with 8 connections, rounds interleaved A B B A;</li>
+ *   <li>poll rate: a relay loop of {@code tide.relay_poll} + {@code tide.relay_advance} draining a pre-filled
+ *       outbox, checking every row is delivered once and in (tx, id) order.</li>
+ * </ol>
+ * Run: {@code mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ExtensionBenchmark}
+ * with optional {@code -Dbench.seconds=N} (length of one measured round, default 10),
+ * {@code -Dbench.warmupSeconds=N} (per variant and connection count, default 3) and
+ * {@code -Dbench.pollRows=N} (rows drained by the poll loop, default 1,000,000).
+ */
+public final class ExtensionBenchmark {
+
+    private static final String OUTBOX = "bench";
+    private static final String POLL_OUTBOX = "bench2";
+    private static final String PIPELINE = "bench-pipeline";
+    private static final int POLL_LIMIT = 1000;
+    private static final double RATIO_GOAL = 1.3;
+
+    private static final String PUBLISH_SQL = "SELECT tide.outbox_publish('" + OUTBOX + "', ?::jsonb)";
+    private static final String PLAIN_SQL = "INSERT INTO plain_outbox(payload) VALUES (?::jsonb)";
+
+    private ExtensionBenchmark() {
+    }
+
+    /** One variant of the publish comparison. */
+    private enum Variant {
+        PUBLISH("outbox_publish"), PLAIN("plain insert");
+
+        final String label;
+
+        Variant(String label) {
+            this.label = label;
+        }
+    }
+
+    /** Rows done in a timed run and how long it took. */
+    private record Run(long rows, long nanos) {
+        double rate() {
+            return rows / (nanos / 1e9);
+        }
+    }
+
+    /** One measured round, for the round table. */
+    private record Round(int connections, int round, Variant variant, Run run) {
+    }
+
+    /** The result of one connection count: both variants summed over their rounds. */
+    private record PublishFigure(int connections, Run publish, Run plain) {
+        /** outbox_publish time per row over plain insert time per row. */
+        double ratio() {
+            return plain.rate() / publish.rate();
+        }
+    }
+
+    /** The result of the poll loop. */
+    private record PollFigure(long inserted, long delivered, long batches, long nanos, long fillNanos,
+                              long vacuumNanos, List<String> problems) {
+        double rowsPerSecond() {
+            return delivered / (nanos / 1e9);
+        }
+
+        double batchesPerSecond() {
+            return batches / (nanos / 1e9);
+        }
+
+        boolean ok() {
+            return delivered == inserted && problems.isEmpty();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = Integer.getInteger("bench.seconds", 10);
+        int warmupSeconds = Integer.getInteger("bench.warmupSeconds", 3);
+        long pollRows = Long.getLong("bench.pollRows", 1_000_000L);
+        if (seconds < 1 || warmupSeconds < 0 || pollRows < 1) {
+            throw new IllegalArgumentException("bench.seconds >= 1, bench.warmupSeconds >= 0, bench.pollRows >= 1");
+        }
+        String payload = payload(1024);
+        long started = System.nanoTime();
+
+        List<String> failures = new ArrayList<>();
+        TestDatabase db = TestDatabase.withExtension();
+        try {
+            String version;
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE plain_outbox (id bigserial PRIMARY KEY, payload jsonb NOT NULL, "
+                        + "created_at timestamptz NOT NULL DEFAULT now())");
+                st.execute("SELECT tide.outbox_create('" + OUTBOX + "')");
+                st.execute("SELECT tide.outbox_create('" + POLL_OUTBOX + "')");
+                try (ResultSet rs = st.executeQuery("SHOW server_version")) {
+                    rs.next();
+                    version = rs.getString(1);
+                }
+            }
+            System.out.printf(Locale.ROOT, "pg_tide extension benchmark: PostgreSQL %s at %s:%d, database %s, %d CPUs,"
+                            + " payload %d bytes, rounds of %d s, warm-up %d s, poll rows %,d%n",
+                    version, db.server().host(), db.server().port(), db.name(),
+                    Runtime.getRuntime().availableProcessors(), payload.getBytes(StandardCharsets.UTF_8).length,
+                    seconds, warmupSeconds, pollRows);
+            System.out.println();
+
+            // 1. publish cost
+            List<Round> rounds = new ArrayList<>();
+            List<PublishFigure> figures = new ArrayList<>();
+            long[] clientRows = new long[Variant.values().length];
+            System.out.printf("%-8s %-6s %-15s %10s %8s %10s%n", "conns", "round", "variant", "rows", "seconds", "rows/s");
+            for (int connections : new int[] {1, 8}) {
+                figures.add(publishCost(db, connections, seconds, warmupSeconds, payload, rounds, clientRows));
+            }
+            checkPublishedRows(db, clientRows, failures);
+            System.out.println();
+
+            // 2. poll rate
+            PollFigure poll = pollRate(db, pollRows, payload);
+            if (!poll.ok()) {
+                failures.add("poll: delivered " + poll.delivered() + " of " + poll.inserted() + " rows"
+                        + (poll.problems().isEmpty() ? "" : ", " + String.join("; ", poll.problems())));
+            }
+
+            // the table and the summary lines
+            System.out.printf("%-16s %22s %22s %12s%n", "figure", "outbox_publish rows/s", "plain insert rows/s",
+                    "cost ratio");
+            for (PublishFigure f : figures) {
+                System.out.printf(Locale.ROOT, "%-16s %22.0f %22.0f %12.2f%n", "publish " + f.connections() + " conn",
+                        f.publish().rate(), f.plain().rate(), f.ratio());
+            }
+            System.out.printf("%-16s %22s %22s %12s%n", "", "rows/s", "batches/s", "delivered");
+            System.out.printf(Locale.ROOT, "%-16s %22.0f %22.1f %12s%n", "poll " + POLL_LIMIT + "/batch",
+                    poll.rowsPerSecond(), poll.batchesPerSecond(), poll.delivered() + "/" + poll.inserted());
+            System.out.println();
+            for (PublishFigure f : figures) {
+                System.out.printf(Locale.ROOT,
+                        "publish %d conn: outbox_publish %.0f rows/s, plain insert %.0f rows/s, cost ratio %.2f (goal <= %.1f)%s%n",
+                        f.connections(), f.publish().rate(), f.plain().rate(), f.ratio(), RATIO_GOAL,
+                        f.ratio() <= RATIO_GOAL ? "" : " ABOVE GOAL");
+            }
+            System.out.printf(Locale.ROOT,
+                    "poll: %.0f rows/s, %.1f batches/s of %d (%,d rows in %.2f s; fill %.1f s, vacuum analyze %.1f s),"
+                            + " delivered %,d of %,d %s%n",
+                    poll.rowsPerSecond(), poll.batchesPerSecond(), POLL_LIMIT, poll.delivered(), poll.nanos() / 1e9,
+                    poll.fillNanos() / 1e9, poll.vacuumNanos() / 1e9, poll.delivered(), poll.inserted(),
+                    poll.ok() ? "OK" : "FAIL");
+            for (String problem : poll.problems()) {
+                System.out.println("FAIL poll: " + problem);
+            }
+        } finally {
+            db.close();
+        }
+        System.out.printf(Locale.ROOT, "total run time %.1f s%n", (System.nanoTime() - started) / 1e9);
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("benchmark checks failed: " + String.join("; ", failures));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // publish
+    // ---------------------------------------------------------------------------------------------
+
+    private static PublishFigure publishCost(TestDatabase db, int connections, int seconds, int warmupSeconds,
+                                             String payload, List<Round> rounds, long[] clientRows) throws Exception {
+        List<Connection> sessions = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(connections);
+        try (Connection admin = db.connect()) {
+            for (int i = 0; i < connections; i++) {
+                Connection c = db.connect();
+                c.setAutoCommit(true);
+                sessions.add(c);
+            }
+            if (warmupSeconds > 0) {
+                for (Variant v : Variant.values()) {
+                    Run warm = timed(pool, sessions, v, payload, warmupSeconds);
+                    clientRows[v.ordinal()] += warm.rows();
+                    System.out.printf(Locale.ROOT, "%-8d %-6s %-15s %10d %8.2f %10.0f%n", connections, "warm",
+                            v.label, warm.rows(), warm.nanos() / 1e9, warm.rate());
+                }
+            }
+            // A B B A: drift (table growth, checkpoints, autovacuum, caches) weighs on both alike
+            Variant[] order = {Variant.PUBLISH, Variant.PLAIN, Variant.PLAIN, Variant.PUBLISH};
+            long[] rows = new long[2];
+            long[] nanos = new long[2];
+            int[] roundOf = new int[2];
+            for (Variant v : order) {
+                checkpoint(admin);
+                Run run = timed(pool, sessions, v, payload, seconds);
+                rows[v.ordinal()] += run.rows();
+                nanos[v.ordinal()] += run.nanos();
+                clientRows[v.ordinal()] += run.rows();
+                int round = ++roundOf[v.ordinal()];
+                rounds.add(new Round(connections, round, v, run));
+                System.out.printf(Locale.ROOT, "%-8d %-6d %-15s %10d %8.2f %10.0f%n", connections, round, v.label,
+                        run.rows(), run.nanos() / 1e9, run.rate());
+            }
+            return new PublishFigure(connections, new Run(rows[0], nanos[0]), new Run(rows[1], nanos[1]));
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+            for (Connection c : sessions) {
+                c.close();
+            }
+        }
+    }
+
+    /** Every session runs the variant, one row per transaction, for the given time; all start together. */
+    private static Run timed(ExecutorService pool, List<Connection> sessions, Variant variant, String payload,
+                             int seconds) throws Exception {
+        int n = sessions.size();
+        CyclicBarrier start = new CyclicBarrier(n + 1);
+        long[] startAt = new long[1];
+        List<Future<long[]>> results = new ArrayList<>();
+        for (Connection session : sessions) {
+            results.add(pool.submit(() -> {
+                String sql = variant == Variant.PUBLISH ? PUBLISH_SQL : PLAIN_SQL;
+                try (PreparedStatement ps = session.prepareStatement(sql)) {
+                    ps.setString(1, payload);
+                    start.await();
+                    long deadline = startAt[0] + TimeUnit.SECONDS.toNanos(seconds);
+                    long rows = 0;
+                    while (System.nanoTime() < deadline) {
+                        if (variant == Variant.PUBLISH) {
+                            try (ResultSet rs = ps.executeQuery()) {
+                                if (!rs.next() || rs.getLong(1) <= 0) {
+                                    throw new IllegalStateException("outbox_publish returned no id");
+                                }
+                            }
+                        } else if (ps.executeUpdate() != 1) {
+                            throw new IllegalStateException("plain insert did not insert one row");
+                        }
+                        rows++;
+                    }
+                    return new long[] {rows, System.nanoTime()};
+                }
+            }));
+        }
+        startAt[0] = System.nanoTime();
+        start.await(); // the barrier publishes startAt to the workers
+        long rows = 0;
+        long end = startAt[0];
+        for (Future<long[]> f : results) {
+            long[] r;
+            try {
+                r = f.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(variant.label + " failed: " + e.getCause(), e.getCause());
+            }
+            rows += r[0];
+            end = Math.max(end, r[1]);
+        }
+        return new Run(rows, end - startAt[0]);
+    }
+
+    private static void checkpoint(Connection admin) throws SQLException {
+        try (Statement st = admin.createStatement()) {
+            st.execute("CHECKPOINT");
+        }
+    }
+
+    /** The tables hold exactly what the clients counted. */
+    private static void checkPublishedRows(TestDatabase db, long[] clientRows, List<String> failures)
+            throws SQLException {
+        long published = db.queryOne(Long.class,
+                "SELECT count(*) FROM tide.tide_outbox_messages WHERE outbox_name = '" + OUTBOX + "'");
+        long plain = db.queryOne(Long.class, "SELECT count(*) FROM plain_outbox");
+        boolean ok = published == clientRows[Variant.PUBLISH.ordinal()] && plain == clientRows[Variant.PLAIN.ordinal()];
+        System.out.printf("rows in the tables: outbox %s %d (clients counted %d), plain_outbox %d (clients counted %d) %s%n",
+                OUTBOX, published, clientRows[Variant.PUBLISH.ordinal()], plain, clientRows[Variant.PLAIN.ordinal()],
+                ok ? "OK" : "FAIL");
+        if (!ok) {
+            failures.add("publish: row counts differ from what the clients counted");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // poll
+    // ---------------------------------------------------------------------------------------------
+
+    private static PollFigure pollRate(TestDatabase db, long pollRows, String payload) throws SQLException {
+        long fillStart = System.nanoTime();
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO tide.tide_outbox_messages (outbox_name, payload)"
+                     + " SELECT '" + POLL_OUTBOX + "', ?::jsonb FROM generate_series(1, ?)")) {
+            ps.setString(1, payload);
+            ps.setLong(2, pollRows);
+            long inserted = ps.executeUpdate();
+            if (inserted != pollRows) {
+                throw new IllegalStateException("filled " + inserted + " rows, not " + pollRows);
+            }
+        }
+        long fillNanos = System.nanoTime() - fillStart;
+        long vacuumStart = System.nanoTime();
+        db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
+        long vacuumNanos = System.nanoTime() - vacuumStart;
+        System.out.printf(Locale.ROOT, "poll: filled outbox %s with %,d rows in %.1f s, VACUUM ANALYZE %.1f s%n",
+                POLL_OUTBOX, pollRows, fillNanos / 1e9, vacuumNanos / 1e9);
+
+        List<String> problems = new ArrayList<>();
+        try (Connection pollSession = db.connect(); Connection lockSession = db.connect()) {
+            try (PreparedStatement lock = lockSession.prepareStatement(
+                    "SELECT pg_try_advisory_lock(tide.relay_lock_key(?))")) {
+                lock.setString(1, PIPELINE);
+                try (ResultSet rs = lock.executeQuery()) {
+                    if (!rs.next() || !rs.getBoolean(1)) {
+                        throw new IllegalStateException("the lock of pipeline " + PIPELINE + " is held elsewhere");
+                    }
+                }
+            }
+            try (PreparedStatement poll = pollSession.prepareStatement("SELECT * FROM tide.relay_poll(?, ?, ?)");
+                 PreparedStatement advance = lockSession.prepareStatement(
+                         "SELECT tide.relay_advance(?, ?, ?::xid8, ?)")) {
+                poll.setString(1, PIPELINE);
+                poll.setString(2, POLL_OUTBOX);
+                poll.setInt(3, POLL_LIMIT);
+                advance.setString(1, PIPELINE);
+                advance.setString(2, POLL_OUTBOX);
+
+                long delivered = 0;
+                long batches = 0;
+                long bytes = 0; // everything read is used, so nothing is skipped
+                long prevTx = -1;
+                long prevId = -1;
+                long outOfOrder = 0;
+                long notAdvanced = 0;
+                long start = System.nanoTime();
+                while (true) {
+                    int inBatch = 0;
+                    String lastTx = null;
+                    long lastId = 0;
+                    try (ResultSet rs = poll.executeQuery()) {
+                        while (rs.next()) {
+                            String pipeline = rs.getString(1);
+                            String outbox = rs.getString(2);
+                            long id = rs.getLong(3);
+                            String tx = rs.getString(4);
+                            String key = rs.getString(5);
+                            String body = rs.getString(6);
+                            String headers = rs.getString(7);
+                            String createdAt = rs.getString(8);
+                            bytes += pipeline.length() + outbox.length() + tx.length() + (key == null ? 0 : key.length())
+                                    + body.length() + headers.length() + createdAt.length();
+                            long txValue = Long.parseLong(tx);
+                            if (txValue < prevTx || (txValue == prevTx && id <= prevId)) {
+                                outOfOrder++;
+                            }
+                            prevTx = txValue;
+                            prevId = id;
+                            lastTx = tx;
+                            lastId = id;
+                            inBatch++;
+                        }
+                    }
+                    if (inBatch == 0) {
+                        break;
+                    }
+                    delivered += inBatch;
+                    batches++;
+                    advance.setString(3, lastTx);
+                    advance.setLong(4, lastId);
+                    try (ResultSet rs = advance.executeQuery()) {
+                        if (!rs.next() || !rs.getBoolean(1)) {
+                            notAdvanced++;
+                        }
+                    }
+                    if (delivered > pollRows + POLL_LIMIT) {
+                        problems.add("the loop delivered more rows than were inserted; stopped");
+                        break;
+                    }
+                }
+                long nanos = System.nanoTime() - start;
+                if (outOfOrder > 0) {
+                    problems.add(outOfOrder + " rows out of (tx, id) order or repeated");
+                }
+                if (notAdvanced > 0) {
+                    problems.add(notAdvanced + " advances returned false");
+                }
+                if (bytes == 0) {
+                    problems.add("no bytes read");
+                }
+                return new PollFigure(pollRows, delivered, batches, nanos, fillNanos, vacuumNanos, problems);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** A JSON object of exactly {@code size} bytes (ASCII), shaped like an order event. */
+    static String payload(int size) {
+        String head = "{\"type\":\"order.created\",\"order_id\":\"ord-000000123456\",\"customer_id\":\"cus-0042\","
+                + "\"currency\":\"EUR\",\"total_cents\":129900,\"items\":[{\"sku\":\"SKU-1\",\"qty\":2},"
+                + "{\"sku\":\"SKU-2\",\"qty\":1}],\"note\":\"";
+        String tail = "\"}";
+        int pad = size - head.length() - tail.length();
+        if (pad < 0) {
+            throw new IllegalArgumentException("payload size " + size + " too small");
+        }
+        StringBuilder sb = new StringBuilder(size).append(head);
+        for (int i = 0; i < pad; i++) {
+            sb.append((char) ('a' + i % 26));
+        }
+        return sb.append(tail).toString();
+    }
+}

@@ -1,0 +1,220 @@
+package io.pgtide.relay.extension;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.pgtide.relay.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Retention: outbox_sweep deletes a row only once it is older than the retention and every pipeline on its outbox passed it. */
+class SweepTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private TestDatabase db;
+
+    @BeforeEach
+    void createOutboxes() throws SQLException {
+        db = TestDatabase.withExtension();
+        db.execute("SELECT tide.outbox_create('orders', 1)");
+        db.execute("SELECT tide.outbox_create('audit', 1)");
+    }
+
+    @AfterEach
+    void dropDatabase() throws SQLException {
+        db.close();
+    }
+
+    private List<Long> publish(String outbox, int count) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(db.queryOne(Long.class, "SELECT tide.outbox_publish(?, ?::jsonb)", outbox, "{\"n\": " + i + "}"));
+        }
+        return ids;
+    }
+
+    private void age(List<Long> ids, String interval) throws SQLException {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE tide.tide_outbox_messages SET created_at = now() - ?::interval WHERE id = ?")) {
+            for (long id : ids) {
+                ps.setString(1, interval);
+                ps.setLong(2, id);
+                assertEquals(1, ps.executeUpdate());
+            }
+        }
+    }
+
+    private List<Long> remaining(String outbox) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY id")) {
+            ps.setString(1, outbox);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private long sweep(String outbox) throws SQLException {
+        return db.queryOne(Long.class, "SELECT tide.outbox_sweep(?)", outbox);
+    }
+
+    private long sweep(String outbox, int batch) throws SQLException {
+        return db.queryOne(Long.class, "SELECT tide.outbox_sweep(?, ?)", outbox, batch);
+    }
+
+    /** Sweeps until the expected number is reached: without pipelines, a transaction open anywhere on the server holds rows back. */
+    private long sweepUntil(String outbox, long expected) throws Exception {
+        long deleted = 0;
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            deleted += sweep(outbox);
+            if (deleted >= expected || System.nanoTime() > deadline) {
+                return deleted;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private Poller poller(String pipeline, String outbox) throws SQLException {
+        return new Poller(db.connect(), db.connect(), pipeline, outbox);
+    }
+
+    /** Polls until the row is deliverable and moves the pipeline's offset to it. */
+    private static void advancePast(Poller poller, long id) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (Poller.Row row : poller.poll(1000)) {
+                if (row.id() == id) {
+                    assertTrue(poller.advance(row));
+                    return;
+                }
+            }
+            Thread.sleep(50);
+        }
+        fail("row " + id + " was never delivered");
+    }
+
+    @Test
+    void onlyOldRowsUpToTheSlowerPipelinesOffsetGo() throws Exception {
+        List<Long> ids = publish("orders", 6);
+        age(List.of(ids.get(0), ids.get(2), ids.get(3), ids.get(4), ids.get(5)), "2 hours");
+        try (Poller fast = poller("fast", "orders"); Poller slow = poller("slow", "orders")) {
+            advancePast(fast, ids.get(5));
+            advancePast(slow, ids.get(2));
+            assertEquals(2, sweep("orders"));
+            assertEquals(List.of(ids.get(1), ids.get(3), ids.get(4), ids.get(5)), remaining("orders"),
+                    "row 1 is young, rows 3 to 5 are not passed by the slower pipeline");
+        }
+    }
+
+    @Test
+    void aRegisteredPipelineThatReadNothingKeepsEverything() throws Exception {
+        List<Long> ids = publish("orders", 3);
+        age(ids, "10 years");
+        try (Poller done = poller("done", "orders"); Poller idle = poller("idle", "orders")) {
+            advancePast(done, ids.get(2));
+            idle.poll(1);
+            assertEquals(0, sweep("orders"));
+            assertEquals(ids, remaining("orders"));
+        }
+    }
+
+    @Test
+    void rowsYoungerThanTheRetentionStayEvenWhenEveryPipelinePassedThem() throws Exception {
+        List<Long> ids = publish("orders", 3);
+        age(List.of(ids.get(0)), "59 minutes");
+        age(List.of(ids.get(1)), "61 minutes");
+        try (Poller p1 = poller("p1", "orders")) {
+            advancePast(p1, ids.get(2));
+            assertEquals(1, sweep("orders"));
+            assertEquals(List.of(ids.get(0), ids.get(2)), remaining("orders"));
+        }
+    }
+
+    @Test
+    void withNoPipelineRegisteredRetentionAloneDecides() throws Exception {
+        List<Long> ids = publish("orders", 3);
+        age(List.of(ids.get(0), ids.get(1)), "2 hours");
+        assertEquals(2, sweepUntil("orders", 2));
+        assertEquals(List.of(ids.get(2)), remaining("orders"));
+    }
+
+    @Test
+    void theBatchLimitsEachCallAndRepeatedCallsFinish() throws Exception {
+        List<Long> ids = publish("orders", 5);
+        age(ids, "2 hours");
+        try (Poller p1 = poller("p1", "orders")) {
+            advancePast(p1, ids.get(4));
+            assertEquals(2, sweep("orders", 2));
+            assertEquals(ids.subList(2, 5), remaining("orders"));
+            assertEquals(2, sweep("orders", 2));
+            assertEquals(ids.subList(4, 5), remaining("orders"));
+            assertEquals(1, sweep("orders", 2));
+            assertEquals(0, sweep("orders", 2));
+            assertTrue(remaining("orders").isEmpty());
+        }
+    }
+
+    @Test
+    void sweepingOneOutboxByNameLeavesTheOthersAlone() throws Exception {
+        List<Long> orders = publish("orders", 2);
+        List<Long> audit = publish("audit", 2);
+        age(orders, "2 hours");
+        age(audit, "2 hours");
+        assertEquals(2, sweepUntil("orders", 2));
+        assertTrue(remaining("orders").isEmpty());
+        assertEquals(audit, remaining("audit"));
+    }
+
+    @Test
+    void sweepingAnUnknownOutboxIsAnErrorNamingIt() throws SQLException {
+        List<Long> ids = publish("orders", 1);
+        age(ids, "2 hours");
+        SQLException error = assertThrows(SQLException.class, () -> sweep("nowhere"));
+        assertEquals("42704", error.getSQLState());
+        assertTrue(error.getMessage().contains("\"nowhere\""), error.getMessage());
+        assertEquals(ids, remaining("orders"));
+    }
+
+    @Test
+    void aPipelineOnAnotherOutboxDoesNotHoldThisOneBack() throws Exception {
+        List<Long> orders = publish("orders", 3);
+        List<Long> audit = publish("audit", 2);
+        age(orders, "2 hours");
+        age(audit, "2 hours");
+        try (Poller ordersPipeline = poller("orders-feed", "orders"); Poller auditPipeline = poller("audit-feed", "audit")) {
+            advancePast(ordersPipeline, orders.get(2));
+            auditPipeline.poll(1);
+            assertEquals(3, db.queryOne(Long.class, "SELECT tide.outbox_sweep()"));
+            assertTrue(remaining("orders").isEmpty());
+            assertEquals(audit, remaining("audit"));
+        }
+    }
+
+    @Test
+    void aPipelineOfAnotherRelayGroupAlsoHoldsBack() throws Exception {
+        List<Long> ids = publish("orders", 2);
+        age(ids, "2 hours");
+        try (Poller p1 = poller("p1", "orders")) {
+            advancePast(p1, ids.get(1));
+            db.execute("SELECT tide.relay_register('p1', 'orders', 'other-group')");
+            assertEquals(0, sweep("orders"));
+            assertEquals(ids, remaining("orders"));
+        }
+    }
+}

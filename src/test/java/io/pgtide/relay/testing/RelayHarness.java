@@ -1,0 +1,67 @@
+package io.pgtide.relay.testing;
+
+import io.pgtide.relay.Relay;
+import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.db.Database;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.camel.CamelContext;
+
+/** A relay running in this JVM against a test database, with its own instance name. */
+public final class RelayHarness implements AutoCloseable {
+
+    private final Database database;
+    private final Relay relay;
+    private final String instance;
+    private CamelContext context;
+
+    private RelayHarness(Database database, Relay relay, String instance) {
+        this.database = database;
+        this.relay = relay;
+        this.instance = instance;
+    }
+
+    /** Starts a relay on the database with the route files of a folder. */
+    public static RelayHarness start(TestDatabase db, Path routes, String instance) throws Exception {
+        return start(db, routes, instance, Map.of());
+    }
+
+    public static RelayHarness start(TestDatabase db, Path routes, String instance, Map<String, String> extra)
+            throws Exception {
+        Map<String, String> env = new HashMap<>(extra);
+        env.put(RelaySettings.POSTGRES_URL, db.url().jdbcUrl() + "?user=postgres&password=postgres");
+        env.put(RelaySettings.ROUTES, routes.toString());
+        env.put(RelaySettings.INSTANCE, instance);
+        env.putIfAbsent(RelaySettings.LOCK_INTERVAL, "200");
+        env.putIfAbsent(RelaySettings.POOL_SIZE, "4");
+        RelaySettings settings = new RelaySettings(env::get);
+        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance());
+        RelayHarness harness = new RelayHarness(database, new Relay(settings, database), instance);
+        harness.context = harness.relay.start();
+        return harness;
+    }
+
+    public Relay relay() {
+        return relay;
+    }
+
+    public CamelContext context() {
+        return context;
+    }
+
+    public String instance() {
+        return instance;
+    }
+
+    /** True while this relay owns the pipeline. */
+    public boolean owns(String pipeline) {
+        return relay.locks().owns(pipeline);
+    }
+
+    @Override
+    public void close() throws Exception {
+        relay.stop();
+        database.close();
+    }
+}
