@@ -26,25 +26,36 @@ public final class OffsetAdvance implements Processor {
         this.locks = locks;
     }
 
+    /**
+     * Never throws: an offset that does not move only means the batch is delivered again, by this
+     * relay's next poll or by the pipeline's next owner. Retrying here would only hold the pipeline up.
+     */
     @Override
-    public void process(Exchange exchange) throws Exception {
+    public void process(Exchange exchange) {
         Batch batch = exchange.getProperty(Batch.PROPERTY, Batch.class);
         if (batch == null) {
             return;
         }
         String route = exchange.getFromRouteId();
         if (!batch.pipeline().equals(route)) {
-            throw new IllegalStateException("route \"" + route + "\" polls pipeline \"" + batch.pipeline()
-                    + "\": the first argument of tide.relay_poll must be the route id");
+            LOG.error("Route {} polls pipeline {}: the first argument of tide.relay_poll must be the route id;"
+                    + " offset not advanced", route, batch.pipeline());
+            return;
         }
         LockSession session = locks.ownedSession(route);
         if (session == null) {
-            throw new IllegalStateException("pipeline " + route + " lost its lock: offset not advanced,"
-                    + " the batch ending at id " + batch.lastId() + " will be delivered again");
+            LOG.warn("Pipeline {} lost its lock: offset not advanced; the batch ending at id {} will be delivered again",
+                    route, batch.lastId());
+            return;
         }
-        boolean moved = session.call(connection -> advance(connection, batch));
-        LOG.debug("Pipeline {}: offset {} to ({}, {})", route, moved ? "advanced" : "already at or past", batch.lastTx(),
-                batch.lastId());
+        try {
+            boolean moved = session.call(connection -> advance(connection, batch));
+            LOG.debug("Pipeline {}: offset {} ({}, {})", route, moved ? "advanced to" : "already at or past",
+                    batch.lastTx(), batch.lastId());
+        } catch (SQLException e) {
+            LOG.warn("Pipeline {}: offset not advanced ({}); the batch ending at id {} will be delivered again",
+                    route, e.getMessage(), batch.lastId());
+        }
     }
 
     private static boolean advance(Connection connection, Batch batch) throws SQLException {

@@ -67,7 +67,7 @@ public final class RouteFiles {
         for (Throwable t = error; t != null && t.getCause() != t; t = t.getCause()) {
             String message = t.getMessage();
             if (message != null && !text.toString().contains(message)) {
-                text.append(text.isEmpty() ? "" : " | ").append(message.replace('\n', ' '));
+                text.append(text.isEmpty() ? "" : " | ").append(message.replaceAll("\\s+", " "));
             }
         }
         return text.toString();

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  *       outbox, checking every row is delivered once and in (tx, id) order.</li>
  * </ol>
  * Run: {@code mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ExtensionBenchmark}
- * with optional {@code -Dbench.seconds=N} (length of one measured round, default 10),
+ * with optional {@code -Dbench.seconds=N} (measured time of each variant at each connection count, default 10),
+ * {@code -Dbench.rounds=N} (rounds that time is split into, default 4: A B B A A B B A),
  * {@code -Dbench.warmupSeconds=N} (per variant and connection count, default 3) and
  * {@code -Dbench.pollRows=N} (rows drained by the poll loop, default 1,000,000).
  */
@@ -63,12 +64,11 @@ public final class ExtensionBenchmark {
         }
     }
 
-    /** One measured round, for the round table. */
-    private record Round(int connections, int round, Variant variant, Run run) {
-    }
-
-    /** The result of one connection count: both variants summed over their rounds. */
-    private record PublishFigure(int connections, Run publish, Run plain) {
+    /**
+     * The result of one connection count: both variants summed over their rounds, and the lowest and
+     * highest cost ratio of the adjacent round pairs (A B, B A, ...), a measure of the noise.
+     */
+    private record PublishFigure(int connections, Run publish, Run plain, double minPairRatio, double maxPairRatio) {
         /** outbox_publish time per row over plain insert time per row. */
         double ratio() {
             return plain.rate() / publish.rate();
@@ -76,8 +76,8 @@ public final class ExtensionBenchmark {
     }
 
     /** The result of the poll loop. */
-    private record PollFigure(long inserted, long delivered, long batches, long nanos, long fillNanos,
-                              long vacuumNanos, List<String> problems) {
+    private record PollFigure(long inserted, long delivered, long batches, long nanos, long advanceNanos,
+                              long fillNanos, long vacuumNanos, List<String> problems) {
         double rowsPerSecond() {
             return delivered / (nanos / 1e9);
         }
@@ -93,11 +93,14 @@ public final class ExtensionBenchmark {
 
     public static void main(String[] args) throws Exception {
         int seconds = Integer.getInteger("bench.seconds", 10);
+        int roundsPerVariant = Integer.getInteger("bench.rounds", 4);
         int warmupSeconds = Integer.getInteger("bench.warmupSeconds", 3);
         long pollRows = Long.getLong("bench.pollRows", 1_000_000L);
-        if (seconds < 1 || warmupSeconds < 0 || pollRows < 1) {
-            throw new IllegalArgumentException("bench.seconds >= 1, bench.warmupSeconds >= 0, bench.pollRows >= 1");
+        if (seconds < 1 || roundsPerVariant < 1 || warmupSeconds < 0 || pollRows < 1) {
+            throw new IllegalArgumentException(
+                    "bench.seconds >= 1, bench.rounds >= 1, bench.warmupSeconds >= 0, bench.pollRows >= 1");
         }
+        double roundSeconds = (double) seconds / roundsPerVariant;
         String payload = payload(1024);
         long started = System.nanoTime();
 
@@ -116,19 +119,19 @@ public final class ExtensionBenchmark {
                 }
             }
             System.out.printf(Locale.ROOT, "pg_tide extension benchmark: PostgreSQL %s at %s:%d, database %s, %d CPUs,"
-                            + " payload %d bytes, rounds of %d s, warm-up %d s, poll rows %,d%n",
+                            + " payload %d bytes, %d s per variant in %d rounds of %.2f s, warm-up %d s, poll rows %,d%n",
                     version, db.server().host(), db.server().port(), db.name(),
                     Runtime.getRuntime().availableProcessors(), payload.getBytes(StandardCharsets.UTF_8).length,
-                    seconds, warmupSeconds, pollRows);
+                    seconds, roundsPerVariant, roundSeconds, warmupSeconds, pollRows);
             System.out.println();
 
             // 1. publish cost
-            List<Round> rounds = new ArrayList<>();
             List<PublishFigure> figures = new ArrayList<>();
             long[] clientRows = new long[Variant.values().length];
             System.out.printf("%-8s %-6s %-15s %10s %8s %10s%n", "conns", "round", "variant", "rows", "seconds", "rows/s");
             for (int connections : new int[] {1, 8}) {
-                figures.add(publishCost(db, connections, seconds, warmupSeconds, payload, rounds, clientRows));
+                figures.add(publishCost(db, connections, roundsPerVariant, roundSeconds, warmupSeconds, payload,
+                        clientRows));
             }
             checkPublishedRows(db, clientRows, failures);
             System.out.println();
@@ -141,14 +144,15 @@ public final class ExtensionBenchmark {
             }
 
             // the table and the summary lines
-            System.out.printf("%-16s %22s %22s %12s%n", "figure", "outbox_publish rows/s", "plain insert rows/s",
-                    "cost ratio");
+            System.out.printf("%-16s %22s %22s %11s %17s%n", "figure", "outbox_publish rows/s", "plain insert rows/s",
+                    "cost ratio", "pair ratios");
             for (PublishFigure f : figures) {
-                System.out.printf(Locale.ROOT, "%-16s %22.0f %22.0f %12.2f%n", "publish " + f.connections() + " conn",
-                        f.publish().rate(), f.plain().rate(), f.ratio());
+                System.out.printf(Locale.ROOT, "%-16s %22.0f %22.0f %11.2f %17s%n", "publish " + f.connections() + " conn",
+                        f.publish().rate(), f.plain().rate(), f.ratio(),
+                        String.format(Locale.ROOT, "%.2f .. %.2f", f.minPairRatio(), f.maxPairRatio()));
             }
-            System.out.printf("%-16s %22s %22s %12s%n", "", "rows/s", "batches/s", "delivered");
-            System.out.printf(Locale.ROOT, "%-16s %22.0f %22.1f %12s%n", "poll " + POLL_LIMIT + "/batch",
+            System.out.printf("%-16s %22s %22s %11s%n", "", "rows/s", "batches/s", "delivered");
+            System.out.printf(Locale.ROOT, "%-16s %22.0f %22.1f %11s%n", "poll " + POLL_LIMIT + "/batch",
                     poll.rowsPerSecond(), poll.batchesPerSecond(), poll.delivered() + "/" + poll.inserted());
             System.out.println();
             for (PublishFigure f : figures) {
@@ -158,10 +162,11 @@ public final class ExtensionBenchmark {
                         f.ratio() <= RATIO_GOAL ? "" : " ABOVE GOAL");
             }
             System.out.printf(Locale.ROOT,
-                    "poll: %.0f rows/s, %.1f batches/s of %d (%,d rows in %.2f s; fill %.1f s, vacuum analyze %.1f s),"
-                            + " delivered %,d of %,d %s%n",
+                    "poll: %.0f rows/s, %.1f batches/s of %d (%,d rows in %.2f s, %.0f%% of it in relay_advance;"
+                            + " fill %.1f s, vacuum analyze %.1f s), delivered %,d of %,d %s%n",
                     poll.rowsPerSecond(), poll.batchesPerSecond(), POLL_LIMIT, poll.delivered(), poll.nanos() / 1e9,
-                    poll.fillNanos() / 1e9, poll.vacuumNanos() / 1e9, poll.delivered(), poll.inserted(),
+                    100.0 * poll.advanceNanos() / poll.nanos(), poll.fillNanos() / 1e9, poll.vacuumNanos() / 1e9,
+                    poll.delivered(), poll.inserted(),
                     poll.ok() ? "OK" : "FAIL");
             for (String problem : poll.problems()) {
                 System.out.println("FAIL poll: " + problem);
@@ -179,8 +184,9 @@ public final class ExtensionBenchmark {
     // publish
     // ---------------------------------------------------------------------------------------------
 
-    private static PublishFigure publishCost(TestDatabase db, int connections, int seconds, int warmupSeconds,
-                                             String payload, List<Round> rounds, long[] clientRows) throws Exception {
+    private static PublishFigure publishCost(TestDatabase db, int connections, int roundsPerVariant,
+                                             double roundSeconds, int warmupSeconds, String payload,
+                                             long[] clientRows) throws Exception {
         List<Connection> sessions = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(connections);
         try (Connection admin = db.connect()) {
@@ -189,6 +195,7 @@ public final class ExtensionBenchmark {
                 c.setAutoCommit(true);
                 sessions.add(c);
             }
+            checkpoint(admin); // each connection count starts from a clean slate; later checkpoints fall where they fall
             if (warmupSeconds > 0) {
                 for (Variant v : Variant.values()) {
                     Run warm = timed(pool, sessions, v, payload, warmupSeconds);
@@ -197,23 +204,30 @@ public final class ExtensionBenchmark {
                             v.label, warm.rows(), warm.nanos() / 1e9, warm.rate());
                 }
             }
-            // A B B A: drift (table growth, checkpoints, autovacuum, caches) weighs on both alike
-            Variant[] order = {Variant.PUBLISH, Variant.PLAIN, Variant.PLAIN, Variant.PUBLISH};
+            // A B, B A, A B, ...: drift (table growth, checkpoints, autovacuum, other load) weighs on both alike
             long[] rows = new long[2];
             long[] nanos = new long[2];
-            int[] roundOf = new int[2];
-            for (Variant v : order) {
-                checkpoint(admin);
-                Run run = timed(pool, sessions, v, payload, seconds);
-                rows[v.ordinal()] += run.rows();
-                nanos[v.ordinal()] += run.nanos();
-                clientRows[v.ordinal()] += run.rows();
-                int round = ++roundOf[v.ordinal()];
-                rounds.add(new Round(connections, round, v, run));
-                System.out.printf(Locale.ROOT, "%-8d %-6d %-15s %10d %8.2f %10.0f%n", connections, round, v.label,
-                        run.rows(), run.nanos() / 1e9, run.rate());
+            double minPair = Double.MAX_VALUE;
+            double maxPair = 0;
+            for (int pair = 0; pair < roundsPerVariant; pair++) {
+                Variant first = pair % 2 == 0 ? Variant.PUBLISH : Variant.PLAIN;
+                Variant second = pair % 2 == 0 ? Variant.PLAIN : Variant.PUBLISH;
+                Run[] runs = new Run[2];
+                for (Variant v : new Variant[] {first, second}) {
+                    Run run = timed(pool, sessions, v, payload, roundSeconds);
+                    runs[v.ordinal()] = run;
+                    rows[v.ordinal()] += run.rows();
+                    nanos[v.ordinal()] += run.nanos();
+                    clientRows[v.ordinal()] += run.rows();
+                    System.out.printf(Locale.ROOT, "%-8d %-6d %-15s %10d %8.2f %10.0f%n", connections, pair + 1,
+                            v.label, run.rows(), run.nanos() / 1e9, run.rate());
+                }
+                double ratio = runs[Variant.PLAIN.ordinal()].rate() / runs[Variant.PUBLISH.ordinal()].rate();
+                minPair = Math.min(minPair, ratio);
+                maxPair = Math.max(maxPair, ratio);
             }
-            return new PublishFigure(connections, new Run(rows[0], nanos[0]), new Run(rows[1], nanos[1]));
+            return new PublishFigure(connections, new Run(rows[0], nanos[0]), new Run(rows[1], nanos[1]),
+                    minPair, maxPair);
         } finally {
             pool.shutdownNow();
             pool.awaitTermination(30, TimeUnit.SECONDS);
@@ -225,7 +239,7 @@ public final class ExtensionBenchmark {
 
     /** Every session runs the variant, one row per transaction, for the given time; all start together. */
     private static Run timed(ExecutorService pool, List<Connection> sessions, Variant variant, String payload,
-                             int seconds) throws Exception {
+                             double seconds) throws Exception {
         int n = sessions.size();
         CyclicBarrier start = new CyclicBarrier(n + 1);
         long[] startAt = new long[1];
@@ -236,7 +250,7 @@ public final class ExtensionBenchmark {
                 try (PreparedStatement ps = session.prepareStatement(sql)) {
                     ps.setString(1, payload);
                     start.await();
-                    long deadline = startAt[0] + TimeUnit.SECONDS.toNanos(seconds);
+                    long deadline = startAt[0] + (long) (seconds * 1e9);
                     long rows = 0;
                     while (System.nanoTime() < deadline) {
                         if (variant == Variant.PUBLISH) {
@@ -342,6 +356,7 @@ public final class ExtensionBenchmark {
                 long prevId = -1;
                 long outOfOrder = 0;
                 long notAdvanced = 0;
+                long advanceNanos = 0;
                 long start = System.nanoTime();
                 while (true) {
                     int inBatch = 0;
@@ -375,6 +390,7 @@ public final class ExtensionBenchmark {
                     }
                     delivered += inBatch;
                     batches++;
+                    long advanceStart = System.nanoTime();
                     advance.setString(3, lastTx);
                     advance.setLong(4, lastId);
                     try (ResultSet rs = advance.executeQuery()) {
@@ -382,6 +398,7 @@ public final class ExtensionBenchmark {
                             notAdvanced++;
                         }
                     }
+                    advanceNanos += System.nanoTime() - advanceStart;
                     if (delivered > pollRows + POLL_LIMIT) {
                         problems.add("the loop delivered more rows than were inserted; stopped");
                         break;
@@ -397,7 +414,7 @@ public final class ExtensionBenchmark {
                 if (bytes == 0) {
                     problems.add("no bytes read");
                 }
-                return new PollFigure(pollRows, delivered, batches, nanos, fillNanos, vacuumNanos, problems);
+                return new PollFigure(pollRows, delivered, batches, nanos, advanceNanos, fillNanos, vacuumNanos, problems);
             }
         }
     }

@@ -1,0 +1,122 @@
+package io.pgtide.relay.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.testing.ChildRelay;
+import io.pgtide.relay.testing.Kafka;
+import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.Producers;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** DESIGN invariant 3: one owner per pipeline; when it goes, another relay takes over with nothing lost. */
+class FailoverTest {
+
+    private static final String PIPELINE = "orders-to-kafka";
+    private static KafkaBroker broker;
+    private TestDatabase db;
+    private String topic;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = KafkaBroker.start();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        broker.close();
+    }
+
+    @BeforeEach
+    void outbox(@TempDir Path routes) throws Exception {
+        db = TestDatabase.withExtension();
+        db.execute("SELECT tide.outbox_create('orders')");
+        topic = "failover-" + System.nanoTime();
+        Kafka.createTopic(broker.bootstrapServers(), topic, 1);
+    }
+
+    @AfterEach
+    void drop() throws Exception {
+        db.close();
+    }
+
+    @Test
+    void exactlyOneRelayConsumesAndTheOtherTakesOverWhenTheLockSessionIsTerminated(@TempDir Path routes)
+            throws Exception {
+        Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());
+        try (RelayHarness a = RelayHarness.start(db, routes, "relay-a");
+             RelayHarness b = RelayHarness.start(db, routes, "relay-b");
+             Producers producers = Producers.background(db, "orders", 2, 100)) {
+            Pipelines.await(Duration.ofSeconds(10), "an owner", () -> a.owns(PIPELINE) || b.owns(PIPELINE));
+            for (int i = 0; i < 10; i++) {
+                assertNotEquals(a.owns(PIPELINE), b.owns(PIPELINE), "exactly one relay owns the pipeline");
+                Thread.sleep(100);
+            }
+            RelayHarness owner = a.owns(PIPELINE) ? a : b;
+            RelayHarness other = owner == a ? b : a;
+
+            assertEquals(1, Locks.terminate(db, owner.instance(), PIPELINE));
+            long terminated = System.nanoTime();
+            Pipelines.await(Duration.ofSeconds(5), "the other relay to take over", () -> other.owns(PIPELINE));
+            long takeoverMillis = (System.nanoTime() - terminated) / 1_000_000;
+            assertTrue(takeoverMillis <= 2000, "took over in " + takeoverMillis + " ms");
+            Pipelines.await(Duration.ofSeconds(3), "the old owner's route to stop",
+                    () -> !owner.context().getRouteController().getRouteStatus(PIPELINE).isStarted());
+
+            Thread.sleep(1000);
+            assertAllDelivered(producers.stop());
+        }
+    }
+
+    @Test
+    void aKilledRelayProcessIsReplacedWithNothingLost(@TempDir Path routes) throws Exception {
+        Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());
+        try (ChildRelay child = ChildRelay.start(db, routes, "child", Map.of());
+             Producers producers = Producers.background(db, "orders", 2, 100)) {
+            Pipelines.await(Duration.ofSeconds(60), "the child relay to own the pipeline",
+                    () -> Locks.held(db, "child", PIPELINE));
+            Pipelines.await(Duration.ofSeconds(30), "the child relay to deliver",
+                    () -> Pipelines.offset(db, PIPELINE) > 0);
+            try (RelayHarness survivor = RelayHarness.start(db, routes, "survivor")) {
+                Thread.sleep(500);
+                assertTrue(!survivor.owns(PIPELINE), "the child still owns the pipeline");
+                child.kill();
+                long killed = System.nanoTime();
+                Pipelines.await(Duration.ofSeconds(5), "the survivor to take over", () -> survivor.owns(PIPELINE));
+                long takeoverMillis = (System.nanoTime() - killed) / 1_000_000;
+                assertTrue(takeoverMillis <= 2000, "took over in " + takeoverMillis + " ms");
+                Thread.sleep(1000);
+                assertAllDelivered(producers.stop());
+            }
+        }
+    }
+
+    /** Every committed message is in Kafka (duplicates allowed), nothing else is, and the offset is at the end. */
+    private void assertAllDelivered(List<Long> committed) throws Exception {
+        long last = Pipelines.lastRow(db, "orders");
+        Pipelines.await(Duration.ofSeconds(60), "the offset to reach the last row",
+                () -> Pipelines.offset(db, PIPELINE) == last);
+        Set<Long> delivered = new HashSet<>();
+        Kafka.readAll(broker.bootstrapServers(), topic, committed.size(), Duration.ofSeconds(30))
+                .forEach(r -> delivered.add(Long.parseLong(Kafka.header(r, "pg_tide_id"))));
+        Set<Long> lost = new HashSet<>(committed);
+        lost.removeAll(delivered);
+        assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " committed messages lost");
+        assertEquals(new HashSet<>(committed), delivered, "nothing but committed messages delivered");
+    }
+}

@@ -1,0 +1,57 @@
+package io.pgtide.relay.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.route.RouteFiles;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** DESIGN invariant 7: a broken pipeline file is reported with file and line; the others keep running. */
+class RouteFileErrorTest {
+
+    private static final String GOOD = """
+            - route:
+                id: good
+                routeConfigurationId: pg-tide
+                routePolicy: "#pgTideLock"
+                from:
+                  uri: "sql:SELECT * FROM tide.relay_poll('good', 'orders')"
+                  parameters: { useIterator: false, greedy: true, delay: 200 }
+                  steps:
+                    - to: "log:good?level=DEBUG"
+            """;
+
+    @Test
+    void brokenFilesAreNamedWithTheirLineAndTheGoodPipelineRuns(@TempDir Path routes) throws Exception {
+        Files.writeString(routes.resolve("good.yaml"), GOOD);
+        Files.writeString(routes.resolve("bad-indent.yaml"), GOOD.replace("good", "bad1").replace("    from:", "  from:"));
+        Files.writeString(routes.resolve("bad-field.yaml"), GOOD.replace("good", "bad2").replace("steps:", "stepz:"));
+        Files.writeString(routes.resolve("bad-yaml.yaml"), "- route:\n    id: [unclosed\n");
+        try (TestDatabase db = TestDatabase.withExtension()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            for (int i = 0; i < 5; i++) {
+                db.execute("SELECT tide.outbox_publish('orders', '{}')");
+            }
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                List<RouteFiles.Failure> failures = relay.relay().routeFailures();
+                assertEquals(List.of("bad-field.yaml", "bad-indent.yaml", "bad-yaml.yaml"),
+                        failures.stream().map(f -> f.file().getFileName().toString()).toList());
+                for (RouteFiles.Failure failure : failures) {
+                    assertTrue(failure.reason().matches("(?s).*line \\d+.*"), "names the line: " + failure.reason());
+                    assertTrue(failure.reason().contains(failure.file().getFileName().toString()),
+                            "names the file: " + failure.reason());
+                }
+                long last = Pipelines.lastRow(db, "orders");
+                Pipelines.await(Duration.ofSeconds(20), "the good pipeline to deliver",
+                        () -> Pipelines.offset(db, "good") == last);
+            }
+        }
+    }
+}
