@@ -9,6 +9,7 @@ import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.RouteFiles;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
@@ -65,19 +66,22 @@ public final class Relay {
 
     /** Checks the database and the schema, then runs until the process is told to stop. */
     public void run() throws Exception {
-        try (Connection connection = database.pool(1).getConnection()) {
-            SchemaCheck.ensureInstalled(connection);
-        }
+        checkDatabase();
         main.run();
     }
 
     /** Starts in the background (for embedding and tests); {@link #stop()} ends it. */
     public CamelContext start() throws Exception {
-        try (Connection connection = database.pool(1).getConnection()) {
-            SchemaCheck.ensureInstalled(connection);
-        }
+        checkDatabase();
         main.start();
         return main.getCamelContext();
+    }
+
+    /** A plain session, not the pool: an unreachable database fails at once with the driver's own words. */
+    private void checkDatabase() throws SQLException {
+        try (Connection connection = database.openSession("pg_tide start-up")) {
+            SchemaCheck.ensureInstalled(connection);
+        }
     }
 
     public void stop() throws Exception {
