@@ -38,7 +38,7 @@ public final class Relay {
         this.database = database;
         this.routes = settings.routesDirectory();
         this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval());
-        DataSource pool = database.pool(settings.poolSize());
+        DataSource pool = database.pool();
 
         main.setAppName("pg-tide");
         main.setPropertyPlaceholderLocations(

@@ -36,8 +36,8 @@ final class Demo {
                 ? overrides.get(name) : RelaySettings.fromEnvironment().get(name));
         PostgresUrl url = settings.postgresUrl();
         System.out.println("pg-tide demo: database " + url);
-        try (Database database = new Database(url, settings.group(), settings.instance())) {
-            try (Connection connection = database.pool(settings.poolSize()).getConnection();
+        try (Database database = new Database(url, settings.group(), settings.instance(), settings.poolSize())) {
+            try (Connection connection = database.pool().getConnection();
                  Statement st = connection.createStatement()) {
                 SchemaCheck.ensureInstalled(connection);
                 st.execute("SELECT tide.outbox_create('orders')");
@@ -57,7 +57,7 @@ final class Demo {
 
     private static void publish(Database database) {
         String[] customers = {"ada", "grace", "linus", "barbara"};
-        try (Connection connection = database.pool(1).getConnection();
+        try (Connection connection = database.pool().getConnection();
              PreparedStatement ps = connection.prepareStatement(
                      "SELECT tide.outbox_publish('orders', ?::jsonb, ?::jsonb, ?)")) {
             for (int order = 1; !Thread.currentThread().isInterrupted(); order++) {

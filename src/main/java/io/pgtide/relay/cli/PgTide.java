@@ -35,7 +35,7 @@ public final class PgTide {
     }
 
     static void run(RelaySettings settings) throws Exception {
-        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance())) {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize())) {
             new Relay(settings, database).run();
         }
     }

@@ -22,12 +22,14 @@ public final class Database implements AutoCloseable {
     private final PostgresUrl url;
     private final String group;
     private final String instance;
+    private final int poolSize;
     private HikariDataSource pool;
 
-    public Database(PostgresUrl url, String group, String instance) {
+    public Database(PostgresUrl url, String group, String instance, int poolSize) {
         this.url = url;
         this.group = group;
         this.instance = instance;
+        this.poolSize = poolSize;
     }
 
     public PostgresUrl url() {
@@ -39,15 +41,15 @@ public final class Database implements AutoCloseable {
     }
 
     /** The pool, created on first use. */
-    public synchronized DataSource pool(int size) {
+    public synchronized DataSource pool() {
         if (pool == null) {
             HikariConfig config = new HikariConfig();
             config.setPoolName("pg-tide");
             config.setJdbcUrl(url.jdbcUrl());
             config.setDataSourceProperties(sessionProperties("pg_tide relay " + instance));
-            config.setMaximumPoolSize(size);
+            config.setMaximumPoolSize(poolSize);
             config.setMinimumIdle(1);
-            // a missing database must not fail start-up here: SchemaCheck reports it in one line
+            // the start-up check has already reported an unreachable database in one line
             config.setInitializationFailTimeout(-1);
             pool = new HikariDataSource(config);
         }

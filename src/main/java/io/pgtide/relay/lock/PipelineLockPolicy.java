@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
-import org.apache.camel.spi.RoutePolicy;
 import org.apache.camel.support.RoutePolicySupport;
 
 /**
@@ -15,7 +14,7 @@ import org.apache.camel.support.RoutePolicySupport;
  * on a dedicated session, and stops within about a second once that session is lost. On a
  * standby it takes no lock and starts nothing. It is not tied to outboxes: any route may use it.
  */
-public final class PipelineLockPolicy extends RoutePolicySupport implements RoutePolicy {
+public final class PipelineLockPolicy extends RoutePolicySupport {
 
     private final Database database;
     private final String instance;

@@ -36,6 +36,7 @@ public final class PgServer {
             try {
                 instance = start();
                 instance.installExtensionFiles();
+                System.out.println("test PostgreSQL: " + instance.version() + (instance.embedded() ? " (embedded)" : ""));
             } catch (IOException | SQLException e) {
                 throw new IllegalStateException("test PostgreSQL server not available: " + e.getMessage(), e);
             }
@@ -81,12 +82,12 @@ public final class PgServer {
         return DriverManager.getConnection(jdbcUrl(database), "postgres", "postgres");
     }
 
-    /** The server's major version, e.g. 15. */
-    public int majorVersion() throws SQLException {
+    /** The server's version, e.g. 15.20. */
+    public String version() throws SQLException {
         try (Connection c = connect("postgres"); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SHOW server_version_num")) {
+             ResultSet rs = st.executeQuery("SHOW server_version")) {
             rs.next();
-            return Integer.parseInt(rs.getString(1)) / 10000;
+            return rs.getString(1);
         }
     }
 

@@ -36,7 +36,7 @@ public final class RelayHarness implements AutoCloseable {
         env.putIfAbsent(RelaySettings.LOCK_INTERVAL, "200");
         env.putIfAbsent(RelaySettings.POOL_SIZE, "4");
         RelaySettings settings = new RelaySettings(env::get);
-        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance());
+        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize());
         RelayHarness harness = new RelayHarness(database, new Relay(settings, database), instance);
         harness.context = harness.relay.start();
         return harness;
