@@ -12,7 +12,14 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import javax.sql.DataSource;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgtide.relay.health.RelayReadiness;
+import io.pgtide.relay.metrics.LagSampler;
+import io.pgtide.relay.metrics.RelayMetrics;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
@@ -31,6 +38,8 @@ public final class Relay {
     private final Main main = new Main();
     private final Database database;
     private final PipelineLockPolicy locks;
+    private final RelayMetrics metrics;
+    private final LagSampler sampler;
     private final Path routes;
     private volatile List<RouteFiles.Failure> routeFailures = List.of();
 
@@ -38,6 +47,10 @@ public final class Relay {
         this.database = database;
         this.routes = settings.routesDirectory();
         this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.metrics = new RelayMetrics(registry, locks::owns);
+        this.sampler = new LagSampler(database, metrics, settings.metricsInterval());
+        locks.onPipelineAdded(metrics::track);
         DataSource pool = database.pool();
 
         main.setAppName("pg-tide");
@@ -46,9 +59,20 @@ public final class Relay {
         main.addInitialProperty("camel.main.name", "pg-tide");
         // a batch is a list of outbox messages: each Kafka record carries its own message's headers
         main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
+        // /metrics, /observe/health/live and /observe/health/ready on the metrics port
+        main.addInitialProperty("camel.management.enabled", "true");
+        main.addInitialProperty("camel.management.port", String.valueOf(settings.metricsPort()));
+        main.addInitialProperty("camel.management.metricsEnabled", "true");
+        main.addInitialProperty("camel.management.healthCheckEnabled", "true");
+        main.addInitialProperty("camel.metrics.enabled", "true");
+        main.addInitialProperty("camel.metrics.path", "/metrics");
+        // its labels would carry whole endpoint URIs (the poll SQL): route metrics are labelled by routeId
+        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
+        main.addInitialProperty("camel.metrics.binders", "jvm-memory,jvm-gc,jvm-thread,processor,uptime");
+        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
         main.bind(DATA_SOURCE, pool);
         main.bind(LOCK_POLICY, locks);
-        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks)));
+        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics), metrics));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport support) {
@@ -56,6 +80,8 @@ public final class Relay {
                 // stopped after the routes: in-flight batches advance their offsets before locks go
                 try {
                     context.addService(new LockRelease());
+                    context.addService(sampler);
+                    HealthCheckRegistry.get(context).register(new RelayReadiness(sampler, () -> routeFailures.size()));
                     routeFailures = RouteFiles.loadAll(context, routes);
                 } catch (Exception e) {
                     throw new IllegalStateException(e.getMessage(), e);
@@ -91,6 +117,10 @@ public final class Relay {
     /** Route files that did not load at start-up. */
     public List<RouteFiles.Failure> routeFailures() {
         return routeFailures;
+    }
+
+    public RelayMetrics metrics() {
+        return metrics;
     }
 
     public PipelineLockPolicy locks() {

@@ -24,6 +24,7 @@ public final class RelaySettings {
     public static final String POOL_SIZE = "PG_TIDE_POOL_SIZE";
     public static final String LOCK_INTERVAL = "PG_TIDE_LOCK_INTERVAL_MS";
     public static final String METRICS_PORT = "PG_TIDE_METRICS_PORT";
+    public static final String METRICS_INTERVAL = "PG_TIDE_METRICS_INTERVAL_MS";
 
     /** Same alphabet as tide.check_name in the extension. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
@@ -115,6 +116,11 @@ public final class RelaySettings {
     /** How often each pipeline's lock session is checked, and how often a free lock is tried. */
     public Duration lockInterval() {
         return Duration.ofMillis(positiveInt(LOCK_INTERVAL, 500));
+    }
+
+    /** How often pending counts and ages are read from the database for the metrics. */
+    public Duration metricsInterval() {
+        return Duration.ofMillis(positiveInt(METRICS_INTERVAL, 10_000));
     }
 
     public int metricsPort() {

@@ -4,6 +4,7 @@ import io.pgtide.relay.db.Database;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
 import org.apache.camel.support.RoutePolicySupport;
@@ -20,11 +21,17 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     private final String instance;
     private final Duration interval;
     private final Map<String, PipelineOwner> owners = new ConcurrentHashMap<>();
+    private Consumer<String> pipelineAdded = pipeline -> { };
 
     public PipelineLockPolicy(Database database, String instance, Duration interval) {
         this.database = database;
         this.instance = instance;
         this.interval = interval;
+    }
+
+    /** Called with the id of every route this policy starts guarding. */
+    public void onPipelineAdded(Consumer<String> listener) {
+        this.pipelineAdded = listener;
     }
 
     @Override
@@ -38,6 +45,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
                     owner.start();
                     return owner;
                 });
+        pipelineAdded.accept(route.getRouteId());
     }
 
     @Override

@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import io.pgtide.relay.metrics.RelayMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.slf4j.Logger;
@@ -21,9 +23,11 @@ public final class OffsetAdvance implements Processor {
     private static final Logger LOG = LoggerFactory.getLogger(OffsetAdvance.class);
 
     private final PipelineLockPolicy locks;
+    private final RelayMetrics metrics;
 
-    public OffsetAdvance(PipelineLockPolicy locks) {
+    public OffsetAdvance(PipelineLockPolicy locks, RelayMetrics metrics) {
         this.locks = locks;
+        this.metrics = metrics;
     }
 
     /**
@@ -40,21 +44,25 @@ public final class OffsetAdvance implements Processor {
         if (!batch.pipeline().equals(route)) {
             LOG.error("Route {} polls pipeline {}: the first argument of tide.relay_poll must be the route id;"
                     + " offset not advanced", route, batch.pipeline());
+            metrics.failed(route, RelayMetrics.OFFSET);
             return;
         }
         LockSession session = locks.ownedSession(route);
         if (session == null) {
             LOG.warn("Pipeline {} lost its lock: offset not advanced; the batch ending at id {} will be delivered again",
                     route, batch.lastId());
+            metrics.failed(route, RelayMetrics.LOCK_LOST);
             return;
         }
         try {
             boolean moved = session.call(connection -> advance(connection, batch));
             LOG.debug("Pipeline {}: offset {} ({}, {})", route, moved ? "advanced to" : "already at or past",
                     batch.lastTx(), batch.lastId());
+            metrics.relayed(route, batch.outbox(), batch.size(), Duration.ofMillis(exchange.getClock().elapsed()));
         } catch (SQLException e) {
             LOG.warn("Pipeline {}: offset not advanced ({}); the batch ending at id {} will be delivered again",
                     route, e.getMessage(), batch.lastId());
+            metrics.failed(route, RelayMetrics.OFFSET);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.pgtide.relay.route;
 
+import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxMessages;
 import io.pgtide.relay.sink.KafkaRecordKeys;
@@ -17,9 +18,11 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     public static final String ID = "pg-tide";
 
     private final OffsetAdvance offsetAdvance;
+    private final RelayMetrics metrics;
 
-    public PipelineRouteConfiguration(OffsetAdvance offsetAdvance) {
+    public PipelineRouteConfiguration(OffsetAdvance offsetAdvance, RelayMetrics metrics) {
         this.offsetAdvance = offsetAdvance;
+        this.metrics = metrics;
     }
 
     @Override
@@ -36,5 +39,7 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
         pipeline.interceptSendToEndpoint("kafka:*").process(new KafkaRecordKeys());
         // success only, in the consumer's thread: the next poll starts after the offset moved
         pipeline.onCompletion().onCompleteOnly().process(offsetAdvance);
+        pipeline.onCompletion().onFailureOnly()
+                .process(exchange -> metrics.failed(exchange.getFromRouteId(), RelayMetrics.SINK));
     }
 }

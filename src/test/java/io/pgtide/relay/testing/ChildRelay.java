@@ -31,6 +31,7 @@ public final class ChildRelay implements AutoCloseable {
         env.put(RelaySettings.INSTANCE, instance);
         env.put(RelaySettings.LOCK_INTERVAL, "200");
         env.put(RelaySettings.POOL_SIZE, "4");
+        env.put(RelaySettings.METRICS_PORT, String.valueOf(FreePort.next()));
         env.putAll(extraEnv);
         Path log = Files.createTempFile("pg-tide-child-" + instance, ".log");
         builder.redirectErrorStream(true).redirectOutput(log.toFile());

@@ -3,7 +3,6 @@ package io.pgtide.relay.testing;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,16 +28,10 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Formats a fresh log folder and starts the broker. */
     public static KafkaBroker start() throws IOException {
-        KafkaBroker broker = new KafkaBroker(Files.createTempDirectory("pg-tide-kafka"), freePort(), freePort());
+        KafkaBroker broker = new KafkaBroker(Files.createTempDirectory("pg-tide-kafka"), FreePort.next(), FreePort.next());
         broker.format();
         broker.startServer();
         return broker;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     public String bootstrapServers() {

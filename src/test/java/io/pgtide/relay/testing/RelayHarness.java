@@ -14,12 +14,14 @@ public final class RelayHarness implements AutoCloseable {
     private final Database database;
     private final Relay relay;
     private final String instance;
+    private final int metricsPort;
     private CamelContext context;
 
-    private RelayHarness(Database database, Relay relay, String instance) {
+    private RelayHarness(Database database, Relay relay, String instance, int metricsPort) {
         this.database = database;
         this.relay = relay;
         this.instance = instance;
+        this.metricsPort = metricsPort;
     }
 
     /** Starts a relay on the database with the route files of a folder. */
@@ -35,9 +37,12 @@ public final class RelayHarness implements AutoCloseable {
         env.put(RelaySettings.INSTANCE, instance);
         env.putIfAbsent(RelaySettings.LOCK_INTERVAL, "200");
         env.putIfAbsent(RelaySettings.POOL_SIZE, "4");
+        env.putIfAbsent(RelaySettings.METRICS_PORT, String.valueOf(FreePort.next()));
+        env.putIfAbsent(RelaySettings.METRICS_INTERVAL, "500");
         RelaySettings settings = new RelaySettings(env::get);
         Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize());
-        RelayHarness harness = new RelayHarness(database, new Relay(settings, database), instance);
+        RelayHarness harness = new RelayHarness(database, new Relay(settings, database), instance,
+                settings.metricsPort());
         harness.context = harness.relay.start();
         return harness;
     }
@@ -48,6 +53,11 @@ public final class RelayHarness implements AutoCloseable {
 
     public CamelContext context() {
         return context;
+    }
+
+    /** Base URL of the metrics and health endpoints. */
+    public String managementUrl() {
+        return "http://127.0.0.1:" + metricsPort;
     }
 
     public String instance() {

@@ -1,0 +1,99 @@
+package io.pgtide.relay.metrics;
+
+import io.pgtide.relay.db.Database;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the relay group's lag from {@code tide.consumer_lag} every interval into {@link RelayMetrics}, and
+ * remembers whether the database answered (readiness) and whether it is a standby.
+ */
+public final class LagSampler extends ServiceSupport implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LagSampler.class);
+
+    private final Database database;
+    private final RelayMetrics metrics;
+    private final Duration interval;
+    private Thread thread;
+    private volatile Instant lastSuccess;
+    private volatile String lastError = "not sampled yet";
+    private volatile boolean standby;
+
+    public LagSampler(Database database, RelayMetrics metrics, Duration interval) {
+        this.database = database;
+        this.metrics = metrics;
+        this.interval = interval;
+    }
+
+    @Override
+    protected void doStart() {
+        thread = new Thread(this, "pg-tide-lag-sampler");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    protected void doStop() {
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    @Override
+    public void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            sample();
+            try {
+                Thread.sleep(interval.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One reading; never throws. */
+    public void sample() {
+        try (Connection c = database.pool().getConnection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), tide.oldest_open_write_tx_age()")) {
+                rs.next();
+                standby = rs.getBoolean(1);
+                metrics.server(rs.getDouble(2), standby);
+            }
+            try (ResultSet rs = st.executeQuery("SELECT pipeline, outbox_name, pending, oldest_pending_age_seconds,"
+                    + " last_id FROM tide.consumer_lag WHERE relay_group = tide.relay_group()")) {
+                while (rs.next()) {
+                    metrics.lag(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5));
+                }
+            }
+            lastSuccess = Instant.now();
+            lastError = null;
+        } catch (SQLException e) {
+            if (lastError == null || !lastError.equals(e.getMessage())) {
+                LOG.warn("Reading pipeline lag failed: {}", e.getMessage());
+            }
+            lastError = e.getMessage();
+        }
+    }
+
+    /** True when the database answered within the last three intervals. */
+    public boolean databaseReachable() {
+        Instant last = lastSuccess;
+        return last != null && last.isAfter(Instant.now().minus(interval.multipliedBy(3)));
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    public boolean standby() {
+        return standby;
+    }
+}

@@ -1,0 +1,108 @@
+package io.pgtide.relay.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * The relay's own Prometheus metrics, {@code pg_tide_relay_*}, labelled by pipeline: what it delivered
+ * and how fast, what failed and why, whether it holds the lock; and, from {@link LagSampler}, what the
+ * database says is still pending.
+ */
+public final class RelayMetrics {
+
+    /** Failure causes, the values of the {@code cause} label. */
+    public static final String SINK = "sink";
+    public static final String OFFSET = "offset";
+    public static final String LOCK_LOST = "lock_lost";
+
+    private static final Duration[] BATCH_DURATION_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+        Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+
+    private final MeterRegistry registry;
+    private final Predicate<String> lockHeld;
+    private final Map<String, Boolean> pipelines = new ConcurrentHashMap<>();
+    private final Map<String, PipelineLag> lag = new ConcurrentHashMap<>();
+    private volatile double oldestOpenTransactionAge;
+    private volatile double standby;
+
+    public RelayMetrics(MeterRegistry registry, Predicate<String> lockHeld) {
+        this.registry = registry;
+        this.lockHeld = lockHeld;
+        Gauge.builder("pg_tide_relay_oldest_open_transaction_age_seconds", this, m -> m.oldestOpenTransactionAge)
+                .description("Age of the oldest open write transaction on the server: it holds delivery back")
+                .register(registry);
+        Gauge.builder("pg_tide_relay_standby", this, m -> m.standby)
+                .description("1 while the database is a standby in recovery: the relay runs no pipeline")
+                .register(registry);
+    }
+
+    /** Registers the per-pipeline gauges of a pipeline route once. */
+    public void track(String pipeline) {
+        pipelines.computeIfAbsent(pipeline, p -> {
+            Gauge.builder("pg_tide_relay_lock_held", () -> lockHeld.test(p) ? 1 : 0)
+                    .description("1 while this relay holds the pipeline's lock and runs it")
+                    .tag("pipeline", p)
+                    .register(registry);
+            return Boolean.TRUE;
+        });
+    }
+
+    /** A batch the sink acknowledged and whose offset moved. */
+    public void relayed(String pipeline, String outbox, int messages, Duration took) {
+        Counter.builder("pg_tide_relay_messages").description("Messages relayed: acknowledged by the sink, offset moved")
+                .tags("pipeline", pipeline, "outbox", outbox).register(registry).increment(messages);
+        DistributionSummary.builder("pg_tide_relay_batch_size").description("Messages per relayed batch")
+                .tag("pipeline", pipeline).serviceLevelObjectives(1, 10, 50, 100, 250, 500, 1000)
+                .register(registry).record(messages);
+        Timer.builder("pg_tide_relay_batch_duration").description("From poll to offset advance, per batch")
+                .tag("pipeline", pipeline).serviceLevelObjectives(BATCH_DURATION_BUCKETS)
+                .register(registry).record(took);
+    }
+
+    /** A failure of a pipeline, by cause ({@link #SINK}, {@link #OFFSET}, {@link #LOCK_LOST}). */
+    public void failed(String pipeline, String cause) {
+        Counter.builder("pg_tide_relay_failures").description("Pipeline failures by cause")
+                .tags("pipeline", pipeline, "cause", cause).register(registry).increment();
+    }
+
+    /** The latest reading of one pipeline's lag from the database. */
+    void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId) {
+        PipelineLag reading = lag.computeIfAbsent(pipeline + "\u0000" + outbox, key -> {
+            PipelineLag l = new PipelineLag();
+            Gauge.builder("pg_tide_relay_pending_messages", l, x -> x.pending)
+                    .description("Messages the pipeline has not delivered yet")
+                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            Gauge.builder("pg_tide_relay_oldest_pending_age_seconds", l, x -> x.oldestPendingAge)
+                    .description("Age of the oldest message the pipeline has not delivered yet")
+                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            Gauge.builder("pg_tide_relay_offset_id", l, x -> x.offsetId)
+                    .description("Id of the last message the pipeline delivered (its offset)")
+                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            return l;
+        });
+        reading.pending = pending;
+        reading.oldestPendingAge = oldestPendingAge;
+        reading.offsetId = offsetId;
+    }
+
+    void server(double oldestOpenTransactionAgeSeconds, boolean inRecovery) {
+        this.oldestOpenTransactionAge = oldestOpenTransactionAgeSeconds;
+        this.standby = inRecovery ? 1 : 0;
+    }
+
+    /** The last lag reading of one pipeline. */
+    private static final class PipelineLag {
+        private volatile double pending;
+        private volatile double oldestPendingAge;
+        private volatile double offsetId;
+    }
+}
