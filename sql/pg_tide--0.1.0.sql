@@ -245,6 +245,23 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         SELECT now() - prepared FROM pg_prepared_xacts) open_tx
 $$;
 
+-- The session holding a pipeline's lock, as "application_name (pid N)", or NULL when none does.
+-- Definer rights: pg_stat_activity hides other roles' sessions.
+CREATE FUNCTION tide.relay_lock_holder(p_pipeline text, p_group text DEFAULT NULL) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH k AS (SELECT tide.relay_lock_key(p_pipeline, p_group) AS key)
+    SELECT coalesce(nullif(a.application_name, ''), 'session') || ' (pid ' || l.pid || ')'
+    FROM pg_catalog.pg_locks l
+    CROSS JOIN k
+    LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+      AND l.classid = ((k.key >> 32) & 4294967295)::oid
+      AND l.objid = (k.key & 4294967295)::oid
+      AND l.objsubid = 1
+    LIMIT 1
+$$;
+
 -- Per pipeline: where it stands and what it still has to deliver.
 CREATE VIEW tide.consumer_lag AS
 SELECT o.relay_group,
@@ -256,7 +273,8 @@ SELECT o.relay_group,
        o.updated_at,
        p.pending,
        coalesce(extract(epoch FROM now() - p.oldest), 0)::double precision AS oldest_pending_age_seconds,
-       tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds
+       tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds,
+       tide.relay_lock_holder(o.pipeline, o.relay_group) AS lock_holder
 FROM tide.relay_consumer_offsets o
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
@@ -347,3 +365,160 @@ BEGIN
     END LOOP;
     RETURN deleted;
 END $$;
+
+------------------------------------------------------------------------------------------------
+-- Inboxes: the receiving end of a pipeline, in this database or another one with pg_tide.
+-- The relay writes each batch with tide.inbox_write; an event id (the outbox's stable id,
+-- "<outbox>:<id>") is stored once however often it is delivered, so the consuming application
+-- sees every event exactly once and marks it processed or failed.
+------------------------------------------------------------------------------------------------
+
+CREATE TABLE tide.tide_inbox_config (
+    inbox_name text PRIMARY KEY CHECK (inbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,56}$'),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The table of a registered inbox, as an identifier inside schema tide ("inbox_<name>").
+CREATE FUNCTION tide.inbox_table(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM FROM tide.tide_inbox_config WHERE inbox_name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: inbox "%" does not exist', p_name
+            USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.inbox_create(...).';
+    END IF;
+    RETURN 'inbox_' || p_name;
+END $$;
+
+-- Creates inbox p_name as table tide."inbox_<name>" (or leaves an existing one alone) and returns
+-- the table's name, for GRANTs to the consuming application. Caller's rights: it needs CREATE on
+-- schema tide. The name is one of check_name's names of at most 57 characters, so that
+-- "inbox_<name>" stays within PostgreSQL's 63-byte identifiers and is never truncated.
+CREATE FUNCTION tide.inbox_create(p_name text) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM tide.check_name('inbox', p_name);
+    IF length(p_name) > 57 THEN
+        RAISE EXCEPTION 'pg_tide: invalid inbox name % (% characters; an inbox name has at most 57)',
+            quote_literal(p_name), length(p_name) USING ERRCODE = 'invalid_name';
+    END IF;
+    IF to_regclass(format('tide.%I', 'inbox_' || p_name)) IS NULL THEN
+        EXECUTE format($ddl$
+            CREATE TABLE tide.%I (
+                id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- arrival order
+                event_id     text NOT NULL UNIQUE,                             -- "<outbox>:<id>", the stable id
+                source       text,                                             -- the outbox it came from
+                key          text,
+                headers      jsonb NOT NULL DEFAULT '{}'::jsonb,
+                payload      jsonb NOT NULL,
+                received_at  timestamptz NOT NULL DEFAULT now(),
+                processed_at timestamptz,
+                attempts     integer NOT NULL DEFAULT 0,
+                last_error   text)$ddl$, 'inbox_' || p_name);
+        -- what the consuming application reads: unprocessed events in arrival order (the index
+        -- name is PostgreSQL's choice: "inbox_<name>_..." could exceed 63 bytes)
+        EXECUTE format('CREATE INDEX ON tide.%I (id) WHERE processed_at IS NULL', 'inbox_' || p_name);
+    END IF;
+    INSERT INTO tide.tide_inbox_config (inbox_name) VALUES (p_name) ON CONFLICT DO NOTHING;
+    RETURN format('tide.%I', 'inbox_' || p_name);
+END $$;
+
+-- Removes an inbox and its events.
+CREATE FUNCTION tide.inbox_drop(p_name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('DROP TABLE tide.%I', tide.inbox_table(p_name));
+    DELETE FROM tide.tide_inbox_config WHERE inbox_name = p_name;
+END $$;
+
+-- Writes one batch in one statement and returns how many events were new. p_events is a JSON
+-- array of {"id": "<outbox>:<id>", "key": ..., "headers": {...}, "payload": ..., "source": ...}
+-- (source defaults to the outbox part of the id). An id already in the inbox is skipped, so a
+-- batch delivered again after a failure lands once. Events are stored in array order.
+-- Definer rights, and no EXECUTE for PUBLIC (granted below): a role that may write inboxes
+-- needs EXECUTE on this function, not INSERT on their tables.
+CREATE FUNCTION tide.inbox_write(p_name text, p_events jsonb) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t text := tide.inbox_table(p_name);
+    bad bigint;
+    n integer;
+BEGIN
+    IF p_events IS NULL OR jsonb_typeof(p_events) <> 'array' THEN
+        RAISE EXCEPTION 'pg_tide: events for inbox "%" must be a JSON array, not %', p_name,
+            coalesce(jsonb_typeof(p_events), 'NULL') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT min(a.n) INTO bad FROM jsonb_array_elements(p_events) WITH ORDINALITY AS a(e, n)
+    WHERE jsonb_typeof(a.e) IS DISTINCT FROM 'object' OR jsonb_typeof(a.e -> 'id') IS DISTINCT FROM 'string'
+       OR NOT a.e ? 'payload'
+       OR (a.e ? 'headers' AND jsonb_typeof(a.e -> 'headers') NOT IN ('object', 'null'));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'pg_tide: event % of the batch for inbox "%" is not {"id": "<text>", "payload": ..., "headers": {...}}: %',
+            bad, p_name, left((p_events -> (bad::int - 1))::text, 200) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format($dml$
+        INSERT INTO tide.%I (event_id, source, key, headers, payload)
+        SELECT a.e ->> 'id',
+               coalesce(a.e ->> 'source', split_part(a.e ->> 'id', ':', 1)),
+               a.e ->> 'key',
+               coalesce(nullif(a.e -> 'headers', 'null'::jsonb), '{}'::jsonb),
+               a.e -> 'payload'
+        FROM jsonb_array_elements($1) WITH ORDINALITY AS a(e, n)
+        ORDER BY a.n
+        ON CONFLICT (event_id) DO NOTHING$dml$, t) USING p_events;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+-- For the consuming application, in the transaction that handles the event: marks it processed.
+-- Returns false, changing nothing, when it was processed already (a second handler rolls back).
+CREATE FUNCTION tide.inbox_mark_processed(p_name text, p_event_id text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t text := tide.inbox_table(p_name);
+    known boolean;
+    n bigint;
+BEGIN
+    EXECUTE format('UPDATE tide.%I SET processed_at = now(), attempts = attempts + 1, last_error = NULL
+                    WHERE event_id = $1 AND processed_at IS NULL', t) USING p_event_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        RETURN true;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM tide.%I WHERE event_id = $1)', t) INTO known USING p_event_id;
+    IF NOT known THEN
+        RAISE EXCEPTION 'pg_tide: inbox "%" has no event %', p_name, coalesce(quote_literal(p_event_id), 'NULL')
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN false;
+END $$;
+
+-- For the consuming application: records a failed attempt and its error; the event stays
+-- unprocessed. Returns false, changing nothing, when it was processed already.
+CREATE FUNCTION tide.inbox_mark_failed(p_name text, p_event_id text, p_error text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t text := tide.inbox_table(p_name);
+    known boolean;
+    n bigint;
+BEGIN
+    EXECUTE format('UPDATE tide.%I SET attempts = attempts + 1, last_error = $2
+                    WHERE event_id = $1 AND processed_at IS NULL', t) USING p_event_id, p_error;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        RETURN true;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM tide.%I WHERE event_id = $1)', t) INTO known USING p_event_id;
+    IF NOT known THEN
+        RAISE EXCEPTION 'pg_tide: inbox "%" has no event %', p_name, coalesce(quote_literal(p_event_id), 'NULL')
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN false;
+END $$;
+
+-- Writing and marking events is granted explicitly (GRANT EXECUTE ON FUNCTION ... TO role):
+-- with definer rights, EXECUTE for PUBLIC would let any role with USAGE on schema tide forge
+-- or settle events in every inbox.
+REVOKE EXECUTE ON FUNCTION tide.inbox_write(text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tide.inbox_mark_processed(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tide.inbox_mark_failed(text, text, text) FROM PUBLIC;

@@ -1,22 +1,21 @@
 package io.pgtide.relay;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
 import io.pgtide.relay.db.SchemaCheck;
-import io.pgtide.relay.lock.PipelineLockPolicy;
-import io.pgtide.relay.offset.OffsetAdvance;
-import io.pgtide.relay.route.PipelineRouteConfiguration;
-import io.pgtide.relay.route.RouteFiles;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.util.List;
-import javax.sql.DataSource;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.relay.health.RelayReadiness;
+import io.pgtide.relay.lock.PipelineLockPolicy;
 import io.pgtide.relay.metrics.LagSampler;
 import io.pgtide.relay.metrics.RelayMetrics;
+import io.pgtide.relay.offset.OffsetAdvance;
+import io.pgtide.relay.retention.SweepSchedule;
+import io.pgtide.relay.route.PipelineRouteConfiguration;
+import io.pgtide.relay.route.RouteFolder;
+import io.pgtide.relay.route.RouteFolderWatch;
+import java.sql.Connection;
+import java.sql.SQLException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -36,27 +35,47 @@ public final class Relay {
     public static final String LOCK_POLICY = "pgTideLock";
 
     private final Main main = new Main();
+    private final RelaySettings settings;
     private final Database database;
     private final PipelineLockPolicy locks;
     private final RelayMetrics metrics;
     private final LagSampler sampler;
-    private final Path routes;
-    private volatile List<RouteFiles.Failure> routeFailures = List.of();
+    private RouteFolder routeFolder;
 
     public Relay(RelaySettings settings, Database database) {
+        this.settings = settings;
         this.database = database;
-        this.routes = settings.routesDirectory();
         this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new RelayMetrics(registry, locks::owns);
         this.sampler = new LagSampler(database, metrics, settings.metricsInterval());
         locks.onPipelineAdded(metrics::track);
-        DataSource pool = database.pool();
 
         main.setAppName("pg-tide");
         main.setPropertyPlaceholderLocations(
                 "classpath:application.properties;optional=true,file:application.properties;optional=true");
+        initialProperties(settings);
+        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
+        main.bind(DATA_SOURCE, database.pool());
+        main.bind(LOCK_POLICY, locks);
+        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics), metrics));
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport support) {
+                try {
+                    configure(support.getCamelContext());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }
+        });
+    }
+
+    /** Defaults any camel.* setting may override (application.properties, -D, CAMEL_* variables). */
+    private void initialProperties(RelaySettings settings) {
         main.addInitialProperty("camel.main.name", "pg-tide");
+        // SIGTERM: finish in-flight batches and advance their offsets within this many seconds
+        main.addInitialProperty("camel.main.shutdownTimeout", "30");
         // a batch is a list of outbox messages: each Kafka record carries its own message's headers
         main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
         // /metrics, /observe/health/live and /observe/health/ready on the metrics port
@@ -69,25 +88,21 @@ public final class Relay {
         // its labels would carry whole endpoint URIs (the poll SQL): route metrics are labelled by routeId
         main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
         main.addInitialProperty("camel.metrics.binders", "jvm-memory,jvm-gc,jvm-thread,processor,uptime");
-        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
-        main.bind(DATA_SOURCE, pool);
-        main.bind(LOCK_POLICY, locks);
-        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics), metrics));
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void afterConfigure(BaseMainSupport support) {
-                CamelContext context = support.getCamelContext();
-                // stopped after the routes: in-flight batches advance their offsets before locks go
-                try {
-                    context.addService(new LockRelease());
-                    context.addService(sampler);
-                    HealthCheckRegistry.get(context).register(new RelayReadiness(sampler, () -> routeFailures.size()));
-                    routeFailures = RouteFiles.loadAll(context, routes);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e.getMessage(), e);
-                }
-            }
-        });
+    }
+
+    private void configure(CamelContext context) throws Exception {
+        // services stop after the routes: in-flight batches advance their offsets before the locks go
+        context.addService(new LockRelease());
+        context.addService(sampler);
+        if (!settings.sweepInterval().isZero()) {
+            context.addService(new SweepSchedule(database, settings.sweepInterval()));
+        }
+        routeFolder = new RouteFolder(context, settings.routesDirectory());
+        HealthCheckRegistry.get(context).register(new RelayReadiness(sampler, () -> routeFolder.failures().size()));
+        routeFolder.loadAll();
+        if (!settings.reloadInterval().isZero()) {
+            context.addService(new RouteFolderWatch(routeFolder, settings.reloadInterval()));
+        }
     }
 
     /** Checks the database and the schema, then runs until the process is told to stop. */
@@ -114,9 +129,9 @@ public final class Relay {
         main.stop();
     }
 
-    /** Route files that did not load at start-up. */
-    public List<RouteFiles.Failure> routeFailures() {
-        return routeFailures;
+    /** The routes folder as loaded: its broken files, and rescans. */
+    public RouteFolder routeFolder() {
+        return routeFolder;
     }
 
     public RelayMetrics metrics() {

@@ -18,6 +18,7 @@ public final class PgTide {
             switch (command) {
                 case "run" -> run(RelaySettings.fromEnvironment());
                 case "demo" -> Demo.run(RelaySettings.fromEnvironment());
+                case "status" -> status(RelaySettings.fromEnvironment(), args.length > 1 && args[1].equals("--json"));
                 case "help", "--help", "-h" -> usage();
                 default -> {
                     System.err.println("pg-tide: unknown command \"" + command + "\"");
@@ -40,11 +41,18 @@ public final class PgTide {
         }
     }
 
+    static void status(RelaySettings settings, boolean json) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            Status.print(database, json, System.out);
+        }
+    }
+
     private static void usage() {
         System.out.println("""
-                usage: pg-tide [run | demo | help]
-                  run    relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
-                  demo   start an embedded PostgreSQL, publish sample orders and relay them to the log""");
+                usage: pg-tide [run | status [--json] | demo | help]
+                  run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
+                  status   each pipeline's lock holder, offset, pending messages and oldest pending age
+                  demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 
     private static void fail(String message, int code) {

@@ -25,6 +25,8 @@ public final class RelaySettings {
     public static final String LOCK_INTERVAL = "PG_TIDE_LOCK_INTERVAL_MS";
     public static final String METRICS_PORT = "PG_TIDE_METRICS_PORT";
     public static final String METRICS_INTERVAL = "PG_TIDE_METRICS_INTERVAL_MS";
+    public static final String RELOAD_INTERVAL = "PG_TIDE_RELOAD_INTERVAL_MS";
+    public static final String SWEEP_INTERVAL = "PG_TIDE_SWEEP_INTERVAL_S";
 
     /** Same alphabet as tide.check_name in the extension. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
@@ -123,24 +125,42 @@ public final class RelaySettings {
         return Duration.ofMillis(positiveInt(METRICS_INTERVAL, 10_000));
     }
 
+    /** How often the routes folder is checked for edits; 0 turns hot reload off. */
+    public Duration reloadInterval() {
+        return Duration.ofMillis(nonNegativeInt(RELOAD_INTERVAL, 2000));
+    }
+
+    /** How often delivered messages past their retention are swept; 0 turns the schedule off. */
+    public Duration sweepInterval() {
+        return Duration.ofSeconds(nonNegativeInt(SWEEP_INTERVAL, 300));
+    }
+
     public int metricsPort() {
         return positiveInt(METRICS_PORT, 9610);
     }
 
     private int positiveInt(String name, int fallback) {
+        return wholeNumber(name, fallback, 1, "a positive whole number");
+    }
+
+    private int nonNegativeInt(String name, int fallback) {
+        return wholeNumber(name, fallback, 0, "a whole number, 0 or more");
+    }
+
+    private int wholeNumber(String name, int fallback, int min, String expected) {
         String value = get(name);
         if (value == null) {
             return fallback;
         }
         try {
             int parsed = Integer.parseInt(value);
-            if (parsed > 0) {
+            if (parsed >= min) {
                 return parsed;
             }
         } catch (NumberFormatException ignored) {
             // reported below with the setting's name
         }
-        throw new SettingException(name + " must be a positive whole number, not \"" + value + "\"");
+        throw new SettingException(name + " must be " + expected + ", not \"" + value + "\"");
     }
 
     /** Checks a pipeline, outbox or group name; the error names the setting. */

@@ -3,7 +3,7 @@ package io.pgtide.relay.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgtide.relay.route.RouteFiles;
+import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
@@ -40,10 +40,10 @@ class RouteFileErrorTest {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");
             }
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                List<RouteFiles.Failure> failures = relay.relay().routeFailures();
+                List<RouteFolder.Failure> failures = relay.relay().routeFolder().failures();
                 assertEquals(List.of("bad-field.yaml", "bad-indent.yaml", "bad-yaml.yaml"),
                         failures.stream().map(f -> f.file().getFileName().toString()).toList());
-                for (RouteFiles.Failure failure : failures) {
+                for (RouteFolder.Failure failure : failures) {
                     assertTrue(failure.reason().matches("(?s).*line \\d+.*"), "names the line: " + failure.reason());
                     assertTrue(failure.reason().contains(failure.file().getFileName().toString()),
                             "names the file: " + failure.reason());

@@ -1,0 +1,65 @@
+package io.pgtide.relay.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.pgtide.relay.db.Database;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code pg-tide status [--json]}: every pipeline's owner, offset, pending messages and lock, from the database. */
+final class Status {
+
+    private static final String QUERY = "SELECT relay_group, pipeline, outbox_name, lock_holder, last_tx::text AS last_tx,"
+            + " last_id, pending, round(oldest_pending_age_seconds::numeric, 1) AS oldest_pending_age_seconds,"
+            + " round(oldest_open_tx_age_seconds::numeric, 1) AS oldest_open_tx_age_seconds, owner AS last_advanced_by,"
+            + " updated_at::text AS updated_at FROM tide.consumer_lag ORDER BY relay_group, pipeline, outbox_name";
+
+    private Status() {
+    }
+
+    static void print(Database database, boolean json, PrintStream out) throws Exception {
+        List<Map<String, Object>> rows = read(database);
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
+            return;
+        }
+        if (rows.isEmpty()) {
+            out.println("no pipelines registered yet (a pipeline registers on its first poll)");
+            return;
+        }
+        String format = "%-10s %-24s %-12s %-8s %-16s %9s %12s  %s%n";
+        out.printf(Locale.ROOT, format, "GROUP", "PIPELINE", "OUTBOX", "LOCK", "OFFSET (tx:id)", "PENDING",
+                "OLDEST (s)", "HOLDER");
+        for (Map<String, Object> row : rows) {
+            Object holder = row.get("lock_holder");
+            out.printf(Locale.ROOT, format, row.get("relay_group"), row.get("pipeline"), row.get("outbox_name"),
+                    holder == null ? "free" : "held", row.get("last_tx") + ":" + row.get("last_id"), row.get("pending"),
+                    row.get("oldest_pending_age_seconds"), holder == null ? "-" : holder);
+        }
+    }
+
+    private static List<Map<String, Object>> read(Database database) throws SQLException {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Connection c = database.openSession("pg_tide status"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(QUERY)) {
+            ResultSetMetaData meta = rs.getMetaData();
+            while (rs.next()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    row.put(meta.getColumnLabel(i), rs.getObject(i));
+                }
+                rows.add(row);
+            }
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,90 @@
+package io.pgtide.relay.retention;
+
+import io.pgtide.relay.db.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@code tide.outbox_sweep} on a schedule, under an advisory lock of its own so that only one relay
+ * of the group sweeps at a time; on a standby it does nothing.
+ */
+public final class SweepSchedule extends ServiceSupport implements Runnable {
+
+    /** Not a valid pipeline name, so its lock key never collides with a pipeline's. */
+    static final String LOCK_NAME = "#sweep";
+    private static final int BATCH = 10_000;
+    private static final Logger LOG = LoggerFactory.getLogger(SweepSchedule.class);
+
+    private final Database database;
+    private final Duration interval;
+    private Thread thread;
+
+    public SweepSchedule(Database database, Duration interval) {
+        this.database = database;
+        this.interval = interval;
+    }
+
+    @Override
+    protected void doStart() {
+        thread = new Thread(this, "pg-tide-sweep");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    protected void doStop() {
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    @Override
+    public void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(interval.toMillis());
+                sweepOnce();
+            } catch (InterruptedException e) {
+                return;
+            } catch (SQLException e) {
+                LOG.warn("Sweep failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    /** One sweep if this relay gets the sweep lock; returns the rows deleted, or -1 when another relay holds it. */
+    public long sweepOnce() throws SQLException {
+        try (Connection session = database.openSession("pg_tide sweep")) {
+            try (PreparedStatement ps = session.prepareStatement("SELECT CASE WHEN pg_is_in_recovery() THEN false"
+                    + " ELSE pg_try_advisory_lock(tide.relay_lock_key(?)) END")) {
+                ps.setString(1, LOCK_NAME);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        return -1;
+                    }
+                }
+            }
+            long total = 0;
+            try (Statement st = session.createStatement()) {
+                for (long deleted = BATCH; deleted >= BATCH; total += deleted) {
+                    try (ResultSet rs = st.executeQuery("SELECT tide.outbox_sweep(NULL, " + BATCH + ")")) {
+                        rs.next();
+                        deleted = rs.getLong(1);
+                    }
+                }
+            }
+            if (total > 0) {
+                LOG.info("Sweep deleted {} delivered messages past their retention", total);
+            }
+            return total;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.pgtide.relay.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.testing.ChildRelay;
+import io.pgtide.relay.testing.Kafka;
+import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.Producers;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGTERM finishes the in-flight batch, advances its offset and releases the locks before the process
+ * exits: the relay that takes over continues exactly where it stopped, with no duplicate.
+ */
+class GracefulShutdownTest {
+
+    private static final String PIPELINE = "orders-to-kafka";
+
+    @Test
+    void sigtermMidStreamHandsOverWithNothingLostAndNoDuplicate(@TempDir Path routes) throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withExtension()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            Kafka.createTopic(broker.bootstrapServers(), "graceful", 1);
+            Files.writeString(routes.resolve(PIPELINE + ".yaml"), Files.readString(Path.of("routes/orders-to-kafka.yaml"))
+                    .replace("kafka:orders", "kafka:graceful")
+                    .replace("{{kafka.brokers:localhost:9092}}", broker.bootstrapServers()));
+            try (ChildRelay child = ChildRelay.start(db, routes, "child", Map.of());
+                 Producers producers = Producers.background(db, "orders", 2, 200)) {
+                await(Duration.ofSeconds(60), () -> Locks.held(db, "child", PIPELINE) && offset(db) > 0);
+                try (RelayHarness next = RelayHarness.start(db, routes, "next")) {
+                    Thread.sleep(500);
+                    child.process().destroy();
+                    assertTrue(child.process().waitFor(30, TimeUnit.SECONDS), "the child exits within the drain timeout");
+                    String output = child.output();
+                    await(Duration.ofSeconds(5), () -> next.owns(PIPELINE));
+                    Thread.sleep(1000);
+                    List<Long> committed = producers.stop();
+                    long last = db.queryOne(Long.class, "SELECT id FROM tide.tide_outbox_messages ORDER BY tx DESC, id DESC LIMIT 1");
+                    await(Duration.ofSeconds(60), () -> offset(db) == last);
+
+                    Map<Long, Integer> copies = new HashMap<>();
+                    Kafka.readAll(broker.bootstrapServers(), "graceful", committed.size(), Duration.ofSeconds(30))
+                            .forEach(r -> copies.merge(Long.parseLong(Kafka.header(r, "pg_tide_id")), 1, Integer::sum));
+                    assertEquals(new HashSet<>(committed), copies.keySet(), "every committed message delivered");
+                    assertTrue(copies.values().stream().allMatch(n -> n == 1),
+                            "no duplicate after a graceful stop\n" + output);
+                }
+            }
+        }
+    }
+
+    private static long offset(TestDatabase db) throws Exception {
+        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", PIPELINE);
+        return id == null ? -1 : id;
+    }
+
+    private static void await(Duration timeout, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    interface Check {
+        boolean holds() throws Exception;
+    }
+}

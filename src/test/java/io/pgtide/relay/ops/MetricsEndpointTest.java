@@ -1,0 +1,123 @@
+package io.pgtide.relay.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** /metrics and the probes while a pipeline runs: the values agree with the database. */
+class MetricsEndpointTest {
+
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)$");
+
+    static String pipelineFile(String id, String outbox) {
+        return """
+                - route:
+                    id: %1$s
+                    routeConfigurationId: pg-tide
+                    routePolicy: "#pgTideLock"
+                    from:
+                      uri: "sql:SELECT * FROM tide.relay_poll('%1$s', '%2$s')"
+                      parameters: { useIterator: false, greedy: true, delay: 100 }
+                      steps:
+                        - to: "log:%1$s?level=DEBUG"
+                """.formatted(id, outbox);
+    }
+
+    @Test
+    void scrapeMatchesTheDatabase(@TempDir Path routes) throws Exception {
+        Files.writeString(routes.resolve("p.yaml"), pipelineFile("p", "orders"));
+        Files.writeString(routes.resolve("q.yaml"), pipelineFile("q", "parked"));
+        try (TestDatabase db = TestDatabase.withExtension()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            db.execute("SELECT tide.outbox_create('parked')");
+            for (int i = 0; i < 25; i++) {
+                db.execute("SELECT tide.outbox_publish('orders', '{}')");
+            }
+            try (RelayHarness relay = RelayHarness.start(db, routes, "scraped")) {
+                long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
+                waitFor(() -> offset(db, "p") == last && offset(db, "q") == 0);
+                // q is held up by an open write transaction: its pending count and the open age show it
+                try (Connection open = db.connect(); Statement st = open.createStatement()) {
+                    open.setAutoCommit(false);
+                    st.execute("SELECT tide.outbox_publish('parked', '{}')");
+                    try (Connection c = db.connect(); Statement s2 = c.createStatement()) {
+                        for (int i = 0; i < 3; i++) {
+                            s2.execute("SELECT tide.outbox_publish('parked', '{}')");
+                        }
+                    }
+                    Thread.sleep(1500);
+                    Map<String, Double> metrics = scrape(relay.managementUrl() + "/metrics");
+                    assertEquals(25.0, metrics.get("pg_tide_relay_messages_total{outbox=\"orders\",pipeline=\"p\"}"));
+                    assertEquals(1.0, metrics.get("pg_tide_relay_lock_held{pipeline=\"p\"}"));
+                    assertEquals((double) last, metrics.get("pg_tide_relay_offset_id{outbox=\"orders\",pipeline=\"p\"}"));
+                    assertEquals(0.0, metrics.get("pg_tide_relay_pending_messages{outbox=\"orders\",pipeline=\"p\"}"));
+                    assertEquals(3.0, metrics.get("pg_tide_relay_pending_messages{outbox=\"parked\",pipeline=\"q\"}"));
+                    assertTrue(metrics.get("pg_tide_relay_oldest_pending_age_seconds{outbox=\"parked\",pipeline=\"q\"}") > 0.5);
+                    assertTrue(metrics.get("pg_tide_relay_oldest_open_transaction_age_seconds") > 0.5);
+                    assertTrue(metrics.get("pg_tide_relay_batch_size_count{pipeline=\"p\"}") >= 1);
+                    assertTrue(metrics.get("pg_tide_relay_batch_duration_seconds_count{pipeline=\"p\"}") >= 1);
+                    assertEquals(0.0, metrics.get("pg_tide_relay_standby"));
+                    assertTrue(metrics.keySet().stream().anyMatch(k -> k.startsWith("camel_exchanges_total") && k.contains("routeId=\"p\"")),
+                            "Camel's route metrics are labelled by route id");
+                    assertTrue(metrics.keySet().stream().noneMatch(k -> k.contains("relay_poll")),
+                            "no label carries the poll SQL");
+                    open.rollback();
+                }
+                assertEquals(200, get(relay.managementUrl() + "/observe/health/live").statusCode());
+                HttpResponse<String> ready = get(relay.managementUrl() + "/observe/health/ready");
+                assertEquals(200, ready.statusCode(), ready.body());
+            }
+        }
+    }
+
+    private static long offset(TestDatabase db, String pipeline) throws Exception {
+        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
+        return id == null ? -1 : id;
+    }
+
+    static HttpResponse<String> get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Prometheus text: sample name with labels (as printed) → value. */
+    static Map<String, Double> scrape(String url) throws Exception {
+        HttpResponse<String> response = get(url);
+        assertEquals(200, response.statusCode());
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : response.body().split("\n")) {
+            Matcher m = SAMPLE.matcher(line.strip());
+            if (!line.startsWith("#") && m.matches()) {
+                samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3)));
+            }
+        }
+        return samples;
+    }
+
+    private static void waitFor(HotReloadTest.Check check) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out");
+            }
+            Thread.sleep(50);
+        }
+    }
+}
