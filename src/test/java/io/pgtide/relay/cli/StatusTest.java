@@ -1,0 +1,52 @@
+package io.pgtide.relay.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgtide.relay.db.Database;
+import io.pgtide.relay.testing.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+/** {@code pg-tide status}: pipelines, offsets, pending counts and lock holders, as the database has them. */
+class StatusTest {
+
+    @Test
+    void printsEachPipelineAsTextAndJson() throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension();
+             Database database = new Database(db.url(), "default", "status-test", 1);
+             Connection holder = db.connect(); Statement st = holder.createStatement()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            for (int i = 0; i < 3; i++) {
+                db.execute("SELECT tide.outbox_publish('orders', '{}')");
+            }
+            db.execute("SELECT count(*) FROM tide.relay_poll('held', 'orders')");
+            db.execute("SELECT count(*) FROM tide.relay_poll('idle', 'orders')");
+            st.execute("SET application_name = 'relay-x'");
+            st.execute("SELECT pg_advisory_lock(tide.relay_lock_key('held'))");
+
+            String text = run(database, false);
+            assertTrue(text.matches("(?s).*held\\s+orders\\s+held\\s+0:0\\s+3\\s.*relay-x \\(pid \\d+\\).*"), text);
+            assertTrue(text.matches("(?s).*idle\\s+orders\\s+free\\s+0:0\\s+3\\s.*"), text);
+
+            JsonNode json = new ObjectMapper().readTree(run(database, true));
+            assertEquals(2, json.size());
+            assertEquals("held", json.get(0).get("pipeline").asText());
+            assertEquals(3, json.get(0).get("pending").asLong());
+            assertTrue(json.get(0).get("lock_holder").asText().startsWith("relay-x (pid "));
+            assertTrue(json.get(1).get("lock_holder").isNull());
+        }
+    }
+
+    private static String run(Database database, boolean json) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Status.print(database, json, new PrintStream(out, true, StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}
