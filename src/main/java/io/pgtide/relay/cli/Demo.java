@@ -47,6 +47,9 @@ final class Demo {
             publisher.start();
             System.out.println("pg-tide demo: publishing an order every 0.5 s to outbox 'orders'; pipelines from "
                     + settings.routesDirectory() + "; Ctrl-C stops");
+            System.out.println("pg-tide demo: metrics at http://localhost:" + settings.metricsPort()
+                    + "/metrics, readiness at /observe/health/ready; in another terminal: "
+                    + "PG_TIDE_RELAY_POSTGRES_URL='" + url.jdbcUrl() + "?user=postgres' target/pg-tide/bin/pg-tide status");
             new Relay(settings, database).run();
         } finally {
             if (embedded != null) {
