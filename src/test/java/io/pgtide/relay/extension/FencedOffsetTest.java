@@ -20,7 +20,7 @@ class FencedOffsetTest {
     private TestDatabase db;
 
     @BeforeEach
-    void publishThree() throws SQLException {
+    void publishThree() throws Exception {
         db = TestDatabase.withExtension();
         db.execute("SELECT tide.outbox_create('orders')");
         for (int i = 0; i < 3; i++) {
@@ -29,18 +29,18 @@ class FencedOffsetTest {
     }
 
     @AfterEach
-    void dropDatabase() throws SQLException {
+    void dropDatabase() throws Exception {
         db.close();
     }
 
-    private Long lastId() throws SQLException {
+    private Long lastId() throws Exception {
         return db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = 'p1'");
     }
 
     @Test
-    void anAdvanceFromASessionWithoutTheLockIsRefused() throws SQLException {
+    void anAdvanceFromASessionWithoutTheLockIsRefused() throws Exception {
         try (Poller owner = new Poller(db.connect(), db.connect(), "p1", "orders"); Connection stranger = db.connect()) {
-            List<Poller.Row> batch = owner.poll(10);
+            List<Poller.Row> batch = owner.pollAtLeast(3, 10);
             Poller.Row last = batch.get(batch.size() - 1);
             SQLException refused = assertThrows(SQLException.class,
                     () -> Poller.advance(stranger, "p1", "orders", last.tx(), last.id()));
@@ -53,9 +53,9 @@ class FencedOffsetTest {
     }
 
     @Test
-    void anAdvanceAfterTheLockWasReleasedIsRefused() throws SQLException {
+    void anAdvanceAfterTheLockWasReleasedIsRefused() throws Exception {
         try (Poller owner = new Poller(db.connect(), db.connect(), "p1", "orders"); Connection lock = db.connect()) {
-            Poller.Row row = owner.poll(1).get(0);
+            Poller.Row row = owner.pollAtLeast(1, 1).get(0);
             try (Statement st = lock.createStatement()) {
                 st.execute("SELECT pg_advisory_lock(tide.relay_lock_key('p2'))"); // a lock, but another pipeline's
             }
@@ -65,9 +65,9 @@ class FencedOffsetTest {
     }
 
     @Test
-    void aBackwardOrRepeatedAdvanceIsIgnored() throws SQLException {
+    void aBackwardOrRepeatedAdvanceIsIgnored() throws Exception {
         try (Poller owner = new Poller(db.connect(), db.connect(), "p1", "orders")) {
-            List<Poller.Row> batch = owner.poll(10);
+            List<Poller.Row> batch = owner.pollAtLeast(3, 10);
             assertTrue(owner.advance(batch.get(2)));
             assertFalse(owner.advance(batch.get(0)), "backwards");
             assertFalse(owner.advance(batch.get(2)), "same offset again");
@@ -76,7 +76,7 @@ class FencedOffsetTest {
     }
 
     @Test
-    void anAdvancePastTheOldestRunningTransactionIsRefused() throws SQLException {
+    void anAdvancePastTheOldestRunningTransactionIsRefused() throws Exception {
         try (Poller owner = new Poller(db.connect(), db.connect(), "p1", "orders"); Connection open = db.connect();
              Connection stranger = db.connect()) {
             owner.poll(1);
@@ -96,7 +96,7 @@ class FencedOffsetTest {
     }
 
     @Test
-    void anUnregisteredPipelineCannotAdvance() throws SQLException {
+    void anUnregisteredPipelineCannotAdvance() throws Exception {
         try (Connection lock = db.connect(); Statement st = lock.createStatement()) {
             st.execute("SELECT pg_advisory_lock(tide.relay_lock_key('ghost'))");
             SQLException refused = assertThrows(SQLException.class, () -> Poller.advance(lock, "ghost", "orders", 1, 1));

@@ -63,10 +63,10 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theRelayRoleRegistersPollsAdvancesAndReads() throws SQLException {
+    void theRelayRoleRegistersPollsAdvancesAndReads() throws Exception {
         try (Connection poll = as("relay_user", "strong-password"); Connection lock = as("relay_user", "strong-password");
              Poller poller = new Poller(poll, lock, "p1", "orders")) {
-            List<Poller.Row> rows = poller.poll(10);
+            List<Poller.Row> rows = poller.pollAtLeast(1, 10);
             assertEquals(1, rows.size());
             assertTrue(poller.advance(rows.get(0)));
             try (Statement st = poll.createStatement()) {

@@ -55,6 +55,31 @@ final class Poller implements AutoCloseable {
         return rows;
     }
 
+    /**
+     * Polls until the batch has at least {@code rows} rows (or 10 s pass). The horizon is server-wide: a
+     * transaction open anywhere on the server (another test, another database) holds rows back for a while.
+     */
+    List<Row> pollAtLeast(int rows, int limit) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<Row> batch = poll(limit);
+        while (batch.size() < rows && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            batch = poll(limit);
+        }
+        return batch;
+    }
+
+    /** Drains until {@code rows} rows were delivered (or 10 s pass); returns them. */
+    List<Row> drainAtLeast(int rows) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<Row> all = new ArrayList<>(drain(1000));
+        while (all.size() < rows && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            all.addAll(drain(1000));
+        }
+        return all;
+    }
+
     /** Moves the offset to the row; true when it moved. */
     boolean advance(Row last) throws SQLException {
         return advance(lockSession, pipeline, outbox, last.tx(), last.id());
