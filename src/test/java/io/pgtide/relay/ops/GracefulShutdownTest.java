@@ -13,7 +13,6 @@ import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -51,9 +50,8 @@ class GracefulShutdownTest {
                     long last = db.queryOne(Long.class, "SELECT id FROM tide.tide_outbox_messages ORDER BY tx DESC, id DESC LIMIT 1");
                     await(Duration.ofSeconds(60), () -> offset(db) == last);
 
-                    Map<Long, Integer> copies = new HashMap<>();
-                    Kafka.readAll(broker.bootstrapServers(), "graceful", committed.size(), Duration.ofSeconds(30))
-                            .forEach(r -> copies.merge(Long.parseLong(Kafka.header(r, "pg_tide_id")), 1, Integer::sum));
+                    Map<Long, Integer> copies = Kafka.copiesById(broker.bootstrapServers(), "graceful", committed,
+                            Duration.ofSeconds(30));
                     assertEquals(new HashSet<>(committed), copies.keySet(), "every committed message delivered");
                     assertTrue(copies.values().stream().allMatch(n -> n == 1),
                             "no duplicate after a graceful stop\n" + output);

@@ -13,7 +13,6 @@ import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -69,9 +68,7 @@ class CrashReplayTest {
                 Pipelines.await(Duration.ofSeconds(30), "the offset to reach the last row",
                         () -> Pipelines.offset(db, PIPELINE) == last);
             }
-            Map<Long, Integer> copies = new HashMap<>();
-            Kafka.readAll(broker.bootstrapServers(), topic, 1000, Duration.ofSeconds(20))
-                    .forEach(r -> copies.merge(Long.parseLong(Kafka.header(r, "pg_tide_id")), 1, Integer::sum));
+            Map<Long, Integer> copies = Kafka.copiesById(broker.bootstrapServers(), topic, committed, Duration.ofSeconds(20));
             assertEquals(new HashSet<>(committed), copies.keySet(), "every message delivered, none lost");
             assertTrue(copies.values().stream().allMatch(n -> n == 2), "the crashed batch was delivered again");
         }
@@ -97,9 +94,7 @@ class CrashReplayTest {
                 String owner = db.queryOne(String.class, "SELECT owner FROM tide.relay_consumer_offsets");
                 assertTrue(owner == null, "no advance recorded, found " + owner);
             }
-            Set<Long> delivered = new HashSet<>();
-            Kafka.readAll(broker.bootstrapServers(), topic, 300, Duration.ofSeconds(10))
-                    .forEach(r -> delivered.add(Long.parseLong(Kafka.header(r, "pg_tide_id"))));
+            Set<Long> delivered = Kafka.copiesById(broker.bootstrapServers(), topic, committed, Duration.ofSeconds(10)).keySet();
             assertEquals(new HashSet<>(committed), delivered, "the fenced owner's sends still reached the sink");
         }
     }

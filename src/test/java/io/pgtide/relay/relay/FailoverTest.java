@@ -111,9 +111,7 @@ class FailoverTest {
         long last = Pipelines.lastRow(db, "orders");
         Pipelines.await(Duration.ofSeconds(60), "the offset to reach the last row",
                 () -> Pipelines.offset(db, PIPELINE) == last);
-        Set<Long> delivered = new HashSet<>();
-        Kafka.readAll(broker.bootstrapServers(), topic, committed.size(), Duration.ofSeconds(30))
-                .forEach(r -> delivered.add(Long.parseLong(Kafka.header(r, "pg_tide_id"))));
+        Set<Long> delivered = Kafka.copiesById(broker.bootstrapServers(), topic, committed, Duration.ofSeconds(30)).keySet();
         Set<Long> lost = new HashSet<>(committed);
         lost.removeAll(delivered);
         assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " committed messages lost");

@@ -44,9 +44,8 @@ class KafkaOutageTest {
                 Pipelines.await(Duration.ofSeconds(120), "the offset to reach the last row after the outage",
                         () -> Pipelines.offset(db, PIPELINE) == last);
 
-                Set<Long> delivered = new HashSet<>();
-                Kafka.readAll(broker.bootstrapServers(), "outage", committed.size(), Duration.ofSeconds(30))
-                        .forEach(r -> delivered.add(Long.parseLong(Kafka.header(r, "pg_tide_id"))));
+                Set<Long> delivered = Kafka.copiesById(broker.bootstrapServers(), "outage", committed,
+                        Duration.ofSeconds(30)).keySet();
                 Set<Long> lost = new HashSet<>(committed);
                 lost.removeAll(delivered);
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");

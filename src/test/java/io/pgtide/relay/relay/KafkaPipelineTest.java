@@ -1,7 +1,6 @@
 package io.pgtide.relay.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;

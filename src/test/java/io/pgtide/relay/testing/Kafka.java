@@ -45,6 +45,35 @@ public final class Kafka {
         return records;
     }
 
+    /**
+     * How many copies of each message id ({@code pg_tide_id}) a one-partition topic holds, reading until
+     * every expected id has arrived (duplicates do not count towards that) or the timeout passes.
+     */
+    public static Map<Long, Integer> copiesById(String bootstrap, String topic, java.util.Collection<Long> expected,
+            Duration timeout) {
+        Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "enable.auto.commit", "false");
+        Map<Long, Integer> copies = new java.util.HashMap<>();
+        Set<Long> missing = new java.util.HashSet<>(expected);
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!missing.isEmpty() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    long id = Long.parseLong(header(record, "pg_tide_id"));
+                    copies.merge(id, 1, Integer::sum);
+                    missing.remove(id);
+                }
+            }
+            // anything sent after the last expected record, to see extra copies and strangers
+            consumer.poll(Duration.ofMillis(500)).forEach(r -> copies.merge(Long.parseLong(header(r, "pg_tide_id")), 1,
+                    Integer::sum));
+        }
+        return copies;
+    }
+
     public static String header(ConsumerRecord<String, String> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
