@@ -31,8 +31,14 @@ public final class RelayHarness implements AutoCloseable {
 
     public static RelayHarness start(TestDatabase db, Path routes, String instance, Map<String, String> extra)
             throws Exception {
+        return start(db.url().jdbcUrl() + "?user=postgres&password=postgres", routes, instance, extra);
+    }
+
+    /** Starts a relay on any database URL. */
+    public static RelayHarness start(String url, Path routes, String instance, Map<String, String> extra)
+            throws Exception {
         Map<String, String> env = new HashMap<>(extra);
-        env.put(RelaySettings.POSTGRES_URL, db.url().jdbcUrl() + "?user=postgres&password=postgres");
+        env.put(RelaySettings.POSTGRES_URL, url);
         env.put(RelaySettings.ROUTES, routes.toString());
         env.put(RelaySettings.INSTANCE, instance);
         env.putIfAbsent(RelaySettings.LOCK_INTERVAL, "200");

@@ -1,0 +1,114 @@
+package io.pgtide.relay.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A PostgreSQL server of its own, made with the machine's binaries (as the postgres user, since the
+ * server refuses root): a primary from initdb, or a streaming replica of one from pg_basebackup -R.
+ */
+public final class PgCluster implements AutoCloseable {
+
+    private final Path bin;
+    private final Path dataDir;
+    private final int port;
+    private boolean closed;
+
+    private PgCluster(Path bin, Path dataDir, int port) {
+        this.bin = bin;
+        this.dataDir = dataDir;
+        this.port = port;
+    }
+
+    /** A new primary on a free loopback port. */
+    public static PgCluster primary() throws IOException, InterruptedException {
+        PgCluster cluster = new PgCluster(binaries(), newDataDir("primary"), FreePort.next());
+        cluster.asPostgres(cluster.bin.resolve("initdb").toString(), "-D", cluster.dataDir.toString(), "-A", "trust",
+                "-U", "postgres", "--no-sync");
+        cluster.start();
+        return cluster;
+    }
+
+    /** A hot standby streaming from this primary. */
+    public PgCluster replica() throws IOException, InterruptedException {
+        PgCluster replica = new PgCluster(bin, newDataDir("replica"), FreePort.next());
+        Files.delete(replica.dataDir);
+        asPostgres(bin.resolve("pg_basebackup").toString(), "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", "postgres",
+                "-D", replica.dataDir.toString(), "-R", "-X", "stream");
+        replica.start();
+        return replica;
+    }
+
+    private static Path binaries() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("pg_config", "--bindir").start();
+        String dir = new String(p.getInputStream().readAllBytes()).strip();
+        if (p.waitFor() != 0 || dir.isEmpty()) {
+            throw new IOException("pg_config --bindir failed");
+        }
+        return Path.of(dir);
+    }
+
+    private static Path newDataDir(String name) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("pg-tide-" + name);
+        run(List.of("chown", "postgres:postgres", dir.toString()));
+        run(List.of("chmod", "700", dir.toString()));
+        return dir;
+    }
+
+    private void start() throws IOException, InterruptedException {
+        asPostgres(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l", dataDir.resolve("server.log").toString(),
+                "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dataDir
+                        + " -c fsync=off", "-w", "start");
+    }
+
+    /** pg_ctl promote: the standby becomes a primary. */
+    public void promote() throws IOException, InterruptedException {
+        asPostgres(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "promote");
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    public Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(database), "postgres", "");
+    }
+
+    private void asPostgres(String... command) throws IOException, InterruptedException {
+        List<String> full = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+        full.addAll(List.of(command));
+        run(full);
+    }
+
+    private static void run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + output);
+        }
+    }
+
+    /** Stops the server at once (like a lost host) and deletes its files; again is a no-op. */
+    @Override
+    public void close() throws IOException, InterruptedException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            asPostgres(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w", "stop");
+        } finally {
+            run(List.of("rm", "-rf", dataDir.toString()));
+        }
+    }
+}
