@@ -7,6 +7,7 @@ import io.pgtide.relay.sink.KafkaRecordKeys;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
 import org.apache.camel.model.RouteConfigurationDefinition;
+import org.apache.camel.model.errorhandler.DefaultErrorHandlerDefinition;
 
 /**
  * The shared part of every pipeline route ({@code routeConfigurationId: pg-tide}): each polled batch
@@ -28,13 +29,16 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     @Override
     public void configuration() {
         RouteConfigurationDefinition pipeline = routeConfiguration(ID);
-        pipeline.errorHandler(defaultErrorHandler()
-                .maximumRedeliveries(5)
-                .redeliveryDelay(500)
+        // a batch that still fails after these is not acknowledged: the next poll delivers it again
+        DefaultErrorHandlerDefinition retries = defaultErrorHandler();
+        retries.getRedeliveryPolicy()
+                .maximumRedeliveries("{{pg-tide.redelivery.maximum:5}}")
+                .redeliveryDelay("{{pg-tide.redelivery.delay:500}}")
+                .maximumRedeliveryDelay("{{pg-tide.redelivery.maximumDelay:10000}}")
                 .useExponentialBackOff()
                 .backOffMultiplier(2)
-                .maximumRedeliveryDelay(10_000)
-                .retryAttemptedLogLevel(LoggingLevel.WARN));
+                .retryAttemptedLogLevel(LoggingLevel.WARN);
+        pipeline.errorHandler(retries);
         pipeline.interceptFrom().process(new OutboxMessages());
         pipeline.interceptSendToEndpoint("kafka:*").process(new KafkaRecordKeys());
         // success only, in the consumer's thread: the next poll starts after the offset moved

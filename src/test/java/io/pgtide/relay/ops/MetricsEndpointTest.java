@@ -4,27 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.Scrape;
 import io.pgtide.relay.testing.TestDatabase;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** /metrics and the probes while a pipeline runs: the values agree with the database. */
 class MetricsEndpointTest {
-
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)$");
 
     static String pipelineFile(String id, String outbox) {
         return """
@@ -63,7 +56,7 @@ class MetricsEndpointTest {
                         }
                     }
                     Thread.sleep(1500);
-                    Map<String, Double> metrics = scrape(relay.managementUrl() + "/metrics");
+                    Map<String, Double> metrics = Scrape.metrics(relay.managementUrl() + "/metrics");
                     assertEquals(25.0, metrics.get("pg_tide_relay_messages_total{outbox=\"orders\",pipeline=\"p\"}"));
                     assertEquals(1.0, metrics.get("pg_tide_relay_lock_held{pipeline=\"p\"}"));
                     assertEquals((double) last, metrics.get("pg_tide_relay_offset_id{outbox=\"orders\",pipeline=\"p\"}"));
@@ -80,8 +73,8 @@ class MetricsEndpointTest {
                             "no label carries the poll SQL");
                     open.rollback();
                 }
-                assertEquals(200, get(relay.managementUrl() + "/observe/health/live").statusCode());
-                HttpResponse<String> ready = get(relay.managementUrl() + "/observe/health/ready");
+                assertEquals(200, Scrape.get(relay.managementUrl() + "/observe/health/live").statusCode());
+                HttpResponse<String> ready = Scrape.get(relay.managementUrl() + "/observe/health/ready");
                 assertEquals(200, ready.statusCode(), ready.body());
             }
         }
@@ -90,25 +83,6 @@ class MetricsEndpointTest {
     private static long offset(TestDatabase db, String pipeline) throws Exception {
         Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
         return id == null ? -1 : id;
-    }
-
-    static HttpResponse<String> get(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                .build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Prometheus text: sample name with labels (as printed) → value. */
-    static Map<String, Double> scrape(String url) throws Exception {
-        HttpResponse<String> response = get(url);
-        assertEquals(200, response.statusCode());
-        Map<String, Double> samples = new HashMap<>();
-        for (String line : response.body().split("\n")) {
-            Matcher m = SAMPLE.matcher(line.strip());
-            if (!line.startsWith("#") && m.matches()) {
-                samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3)));
-            }
-        }
-        return samples;
     }
 
     private static void waitFor(HotReloadTest.Check check) throws Exception {
