@@ -23,6 +23,8 @@ import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One relay process: a camel-main runtime whose routes are the pipeline files of the routes folder,
@@ -33,6 +35,8 @@ public final class Relay {
 
     public static final String DATA_SOURCE = "pgTide";
     public static final String LOCK_POLICY = "pgTideLock";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
     private final Main main = new Main();
     private final RelaySettings settings;
@@ -118,10 +122,25 @@ public final class Relay {
         return main.getCamelContext();
     }
 
-    /** A plain session, not the pool: an unreachable database fails at once with the driver's own words. */
-    private void checkDatabase() throws SQLException {
-        try (Connection connection = database.openSession("pg_tide start-up")) {
-            SchemaCheck.ensureInstalled(connection);
+    /**
+     * A plain session, not the pool: an unreachable database fails with the driver's own words, at once or,
+     * with {@code PG_TIDE_STARTUP_TIMEOUT_S}, after waiting that long for it (a sidecar starts with its server).
+     */
+    private void checkDatabase() throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + settings.startupTimeout().toNanos();
+        while (true) {
+            try (Connection connection = database.openSession("pg_tide start-up")) {
+                SchemaCheck.ensureInstalled(connection);
+                return;
+            } catch (SQLException e) {
+                boolean notYet = e.getSQLState() != null
+                        && (e.getSQLState().startsWith("08") || e.getSQLState().equals("57P03"));
+                if (!notYet || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LOG.warn("Waiting for the database: {}", e.getMessage());
+                Thread.sleep(2000);
+            }
         }
     }
 

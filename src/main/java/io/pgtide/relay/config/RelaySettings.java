@@ -27,6 +27,7 @@ public final class RelaySettings {
     public static final String METRICS_INTERVAL = "PG_TIDE_METRICS_INTERVAL_MS";
     public static final String RELOAD_INTERVAL = "PG_TIDE_RELOAD_INTERVAL_MS";
     public static final String SWEEP_INTERVAL = "PG_TIDE_SWEEP_INTERVAL_S";
+    public static final String STARTUP_TIMEOUT = "PG_TIDE_STARTUP_TIMEOUT_S";
 
     /** Same alphabet as tide.check_name in the extension. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
@@ -133,6 +134,11 @@ public final class RelaySettings {
     /** How often delivered messages past their retention are swept; 0 turns the schedule off. */
     public Duration sweepInterval() {
         return Duration.ofSeconds(nonNegativeInt(SWEEP_INTERVAL, 300));
+    }
+
+    /** How long start-up waits for an unreachable database; 0 fails at once. */
+    public Duration startupTimeout() {
+        return Duration.ofSeconds(nonNegativeInt(STARTUP_TIMEOUT, 0));
     }
 
     public int metricsPort() {
