@@ -1,13 +1,13 @@
 package io.pgtide.relay.metrics;
 
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.support.PeriodicService;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,48 +15,25 @@ import org.slf4j.LoggerFactory;
  * Reads the relay group's lag from {@code tide.consumer_lag} every interval into {@link RelayMetrics}, and
  * remembers whether the database answered (readiness) and whether it is a standby.
  */
-public final class LagSampler extends ServiceSupport implements Runnable {
+public final class LagSampler extends PeriodicService {
 
     private static final Logger LOG = LoggerFactory.getLogger(LagSampler.class);
 
     private final Database database;
     private final RelayMetrics metrics;
-    private final Duration interval;
-    private Thread thread;
     private volatile Instant lastSuccess;
     private volatile String lastError = "not sampled yet";
     private volatile boolean standby;
 
     public LagSampler(Database database, RelayMetrics metrics, Duration interval) {
+        super("pg-tide-lag-sampler", interval, true);
         this.database = database;
         this.metrics = metrics;
-        this.interval = interval;
     }
 
     @Override
-    protected void doStart() {
-        thread = new Thread(this, "pg-tide-lag-sampler");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    @Override
-    protected void doStop() {
-        if (thread != null) {
-            thread.interrupt();
-        }
-    }
-
-    @Override
-    public void run() {
-        while (!Thread.currentThread().isInterrupted()) {
-            sample();
-            try {
-                Thread.sleep(interval.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+    protected void tick() {
+        sample();
     }
 
     /** One reading; never throws. */
@@ -86,7 +63,7 @@ public final class LagSampler extends ServiceSupport implements Runnable {
     /** True when the database answered within the last three intervals. */
     public boolean databaseReachable() {
         Instant last = lastSuccess;
-        return last != null && last.isAfter(Instant.now().minus(interval.multipliedBy(3)));
+        return last != null && last.isAfter(Instant.now().minus(interval().multipliedBy(3)));
     }
 
     public String lastError() {

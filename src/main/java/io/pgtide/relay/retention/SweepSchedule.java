@@ -1,13 +1,13 @@
 package io.pgtide.relay.retention;
 
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.support.PeriodicService;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * Runs {@code tide.outbox_sweep} on a schedule, under an advisory lock of its own so that only one relay
  * of the group sweeps at a time; on a standby it does nothing.
  */
-public final class SweepSchedule extends ServiceSupport implements Runnable {
+public final class SweepSchedule extends PeriodicService {
 
     /** Not a valid pipeline name, so its lock key never collides with a pipeline's. */
     static final String LOCK_NAME = "#sweep";
@@ -23,40 +23,15 @@ public final class SweepSchedule extends ServiceSupport implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(SweepSchedule.class);
 
     private final Database database;
-    private final Duration interval;
-    private Thread thread;
 
     public SweepSchedule(Database database, Duration interval) {
+        super("pg-tide-sweep", interval, false);
         this.database = database;
-        this.interval = interval;
     }
 
     @Override
-    protected void doStart() {
-        thread = new Thread(this, "pg-tide-sweep");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    @Override
-    protected void doStop() {
-        if (thread != null) {
-            thread.interrupt();
-        }
-    }
-
-    @Override
-    public void run() {
-        while (!Thread.currentThread().isInterrupted()) {
-            try {
-                Thread.sleep(interval.toMillis());
-                sweepOnce();
-            } catch (InterruptedException e) {
-                return;
-            } catch (SQLException e) {
-                LOG.warn("Sweep failed: {}", e.getMessage());
-            }
-        }
+    protected void tick() throws SQLException {
+        sweepOnce();
     }
 
     /** One sweep if this relay gets the sweep lock; returns the rows deleted, or -1 when another relay holds it. */
