@@ -50,6 +50,9 @@ CREATE TABLE tide.relay_consumer_offsets (
     last_id     bigint NOT NULL DEFAULT 0,
     owner       text,
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- after a batch the sink rejected: poll one message at a time up to here, to find the poison
+    isolate_tx  xid8,
+    isolate_id  bigint,
     PRIMARY KEY (relay_group, pipeline, outbox_name)
 );
 
@@ -176,10 +179,17 @@ DECLARE
     g text := coalesce(p_group, tide.relay_group());
     from_tx xid8;
     from_id bigint;
+    batch integer := greatest(p_limit, 1);
+    o record;
 BEGIN
-    SELECT o.last_tx, o.last_id INTO from_tx, from_id
-    FROM tide.relay_consumer_offsets o
-    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+    SELECT * INTO o
+    FROM tide.relay_consumer_offsets c
+    WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
+    from_tx := o.last_tx;
+    from_id := o.last_id;
+    IF FOUND AND o.isolate_id IS NOT NULL AND (o.last_tx, o.last_id) < (o.isolate_tx, o.isolate_id) THEN
+        batch := 1;
+    END IF;
     IF NOT FOUND THEN
         PERFORM tide.relay_register(p_pipeline, p_outbox, g);
         from_tx := '0'::xid8;
@@ -193,7 +203,7 @@ BEGIN
           AND (m.tx, m.id) > (from_tx, from_id)
           AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY m.tx, m.id
-        LIMIT greatest(p_limit, 1);
+        LIMIT batch;
 END $$;
 
 -- Moves a pipeline's offset forward to (p_tx, p_id). Fenced: refused unless this session holds
@@ -522,3 +532,115 @@ END $$;
 REVOKE EXECUTE ON FUNCTION tide.inbox_write(text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tide.inbox_mark_processed(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tide.inbox_mark_failed(text, text, text) FROM PUBLIC;
+
+------------------------------------------------------------------------------------------------
+-- Dead letters: messages a sink rejected for good, set aside so their neighbours flow on
+------------------------------------------------------------------------------------------------
+
+CREATE TABLE tide.relay_dlq (
+    dlq_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relay_group  text NOT NULL,
+    pipeline     text NOT NULL,
+    outbox_name  text NOT NULL,
+    message_id   bigint NOT NULL,
+    tx           xid8 NOT NULL,
+    key          text,
+    payload      jsonb NOT NULL,
+    headers      jsonb NOT NULL,
+    error        text NOT NULL,
+    attempts     integer NOT NULL,
+    failed_at    timestamptz NOT NULL DEFAULT now(),
+    resolved_at  timestamptz,
+    resolution   text,
+    -- a dead letter delivered twice by a failover lands once
+    UNIQUE (relay_group, pipeline, outbox_name, message_id)
+);
+
+-- The sink rejected a batch for good: deliver one message at a time up to (p_tx, p_id). Fenced.
+CREATE FUNCTION tide.relay_isolate(p_pipeline text, p_outbox text, p_tx xid8, p_id bigint,
+                                   p_group text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" (relay group "%") not isolated: this session does not hold its lock',
+            p_pipeline, g USING ERRCODE = 'lock_not_available';
+    END IF;
+    UPDATE tide.relay_consumer_offsets o SET isolate_tx = p_tx, isolate_id = p_id
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox
+      AND (o.isolate_id IS NULL OR (o.isolate_tx, o.isolate_id) < (p_tx, p_id));
+END $$;
+
+-- The sink rejected the message (p_tx, p_id) for good: set it aside in tide.relay_dlq and move the
+-- offset past it, in one statement, so the offset never moves unless the dead letter is written. Fenced.
+CREATE FUNCTION tide.relay_dead_letter(p_pipeline text, p_outbox text, p_tx xid8, p_id bigint, p_error text,
+                                       p_attempts integer, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    INSERT INTO tide.relay_dlq (relay_group, pipeline, outbox_name, message_id, tx, key, payload, headers, error, attempts)
+    SELECT g, p_pipeline, m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers,
+           coalesce(p_error, 'rejected'), greatest(p_attempts, 1)
+    FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND m.tx = p_tx AND m.id = p_id
+    ON CONFLICT (relay_group, pipeline, outbox_name, message_id)
+    DO UPDATE SET error = excluded.error, attempts = tide.relay_dlq.attempts + excluded.attempts,
+                  failed_at = now(), resolved_at = NULL, resolution = NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: message % of outbox "%" does not exist', p_id, p_outbox
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN tide.relay_advance(p_pipeline, p_outbox, p_tx, p_id, g);
+END $$;
+
+-- Puts a dead letter back into its outbox as a new message (same key, payload and headers, plus the
+-- header pg_tide_requeued_from), for every pipeline of the outbox, and closes it. Returns the new id.
+CREATE FUNCTION tide.dlq_requeue(p_dlq_id bigint) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d tide.relay_dlq;
+    new_id bigint;
+BEGIN
+    SELECT * INTO d FROM tide.relay_dlq WHERE dlq_id = p_dlq_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: dead letter % does not exist', p_dlq_id USING ERRCODE = 'undefined_object';
+    END IF;
+    IF d.resolved_at IS NOT NULL THEN
+        RAISE EXCEPTION 'pg_tide: dead letter % was closed already (%)', p_dlq_id, d.resolution
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)
+    VALUES (d.outbox_name, d.key, d.payload,
+            d.headers || jsonb_build_object('pg_tide_requeued_from', d.outbox_name || ':' || d.message_id))
+    RETURNING id INTO new_id;
+    UPDATE tide.relay_dlq SET resolved_at = now(), resolution = 'requeued as ' || new_id WHERE dlq_id = p_dlq_id;
+    RETURN new_id;
+END $$;
+
+-- Closes a dead letter without delivering it. Returns false when it was closed already.
+CREATE FUNCTION tide.dlq_resolve(p_dlq_id bigint, p_note text DEFAULT 'resolved') RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE tide.relay_dlq SET resolved_at = now(), resolution = coalesce(p_note, 'resolved')
+    WHERE dlq_id = p_dlq_id AND resolved_at IS NULL;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    PERFORM FROM tide.relay_dlq WHERE dlq_id = p_dlq_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: dead letter % does not exist', p_dlq_id USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN false;
+END $$;
+
+-- Requeueing and resolving are operators' acts: granted explicitly, not to PUBLIC.
+REVOKE EXECUTE ON FUNCTION tide.dlq_requeue(bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tide.dlq_resolve(bigint, text) FROM PUBLIC;
+
+-- Open dead letters per pipeline.
+CREATE VIEW tide.dead_letters AS
+SELECT relay_group, pipeline, outbox_name, count(*) AS open_dead_letters, max(failed_at) AS last_failed_at
+FROM tide.relay_dlq WHERE resolved_at IS NULL
+GROUP BY relay_group, pipeline, outbox_name;

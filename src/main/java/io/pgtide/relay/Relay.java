@@ -5,6 +5,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
 import io.pgtide.relay.db.SchemaCheck;
+import io.pgtide.relay.deadletter.DeadLetters;
+import io.pgtide.relay.deadletter.PermanentFailures;
 import io.pgtide.relay.health.RelayReadiness;
 import io.pgtide.relay.lock.PipelineLockPolicy;
 import io.pgtide.relay.metrics.LagSampler;
@@ -17,6 +19,7 @@ import io.pgtide.relay.route.RouteFolderWatch;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.apache.camel.CamelContext;
+import org.apache.camel.ExtendedStartupListener;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
@@ -62,7 +65,8 @@ public final class Relay {
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
         main.bind(DATA_SOURCE, database.pool());
         main.bind(LOCK_POLICY, locks);
-        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics), metrics));
+        main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
+                new DeadLetters(locks), new PermanentFailures(settings.permanentFailures()), metrics));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport support) {
@@ -78,6 +82,9 @@ public final class Relay {
     /** Defaults any camel.* setting may override (application.properties, -D, CAMEL_* variables). */
     private void initialProperties(RelaySettings settings) {
         main.addInitialProperty("camel.main.name", "pg-tide");
+        // pipelines poll through the relay's pool by name: autowiring by type stops working as soon as
+        // a pipeline file defines a DataSource of its own (an inbox in another database)
+        main.addInitialProperty("camel.component.sql.dataSource", "#" + DATA_SOURCE);
         // SIGTERM: finish in-flight batches and advance their offsets within this many seconds
         main.addInitialProperty("camel.main.shutdownTimeout", "30");
         // a batch is a list of outbox messages: each Kafka record carries its own message's headers
@@ -103,7 +110,18 @@ public final class Relay {
         }
         routeFolder = new RouteFolder(context, settings.routesDirectory());
         HealthCheckRegistry.get(context).register(new RelayReadiness(sampler, () -> routeFolder.failures().size()));
-        routeFolder.loadAll();
+        // one file at a time into the started context: a route that cannot be created (a bad endpoint
+        // URI, a missing component) fails its own file only, not the relay
+        context.addStartupListener(new ExtendedStartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext started, boolean alreadyStarted) {
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) throws Exception {
+                routeFolder.loadAll();
+            }
+        });
         if (!settings.reloadInterval().isZero()) {
             context.addService(new RouteFolderWatch(routeFolder, settings.reloadInterval()));
         }

@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -28,6 +30,7 @@ public final class RelaySettings {
     public static final String RELOAD_INTERVAL = "PG_TIDE_RELOAD_INTERVAL_MS";
     public static final String SWEEP_INTERVAL = "PG_TIDE_SWEEP_INTERVAL_S";
     public static final String STARTUP_TIMEOUT = "PG_TIDE_STARTUP_TIMEOUT_S";
+    public static final String PERMANENT_FAILURES = "PG_TIDE_PERMANENT_FAILURES";
 
     /** Same alphabet as tide.check_name in the extension. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
@@ -139,6 +142,13 @@ public final class RelaySettings {
     /** How long start-up waits for an unreachable database; 0 fails at once. */
     public Duration startupTimeout() {
         return Duration.ofSeconds(nonNegativeInt(STARTUP_TIMEOUT, 0));
+    }
+
+    /** More exception classes (comma-separated names) that mean the sink rejected the message for good. */
+    public List<String> permanentFailures() {
+        String value = get(PERMANENT_FAILURES);
+        return value == null ? List.of() : Arrays.stream(value.split(",")).map(String::strip)
+                .filter(name -> !name.isEmpty()).toList();
     }
 
     public int metricsPort() {

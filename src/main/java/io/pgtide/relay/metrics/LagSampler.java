@@ -44,10 +44,13 @@ public final class LagSampler extends PeriodicService {
                 standby = rs.getBoolean(1);
                 metrics.server(rs.getDouble(2), standby);
             }
-            try (ResultSet rs = st.executeQuery("SELECT pipeline, outbox_name, pending, oldest_pending_age_seconds,"
-                    + " last_id FROM tide.consumer_lag WHERE relay_group = tide.relay_group()")) {
+            try (ResultSet rs = st.executeQuery("SELECT l.pipeline, l.outbox_name, l.pending,"
+                    + " l.oldest_pending_age_seconds, l.last_id, coalesce(d.open_dead_letters, 0)"
+                    + " FROM tide.consumer_lag l LEFT JOIN tide.dead_letters d USING (relay_group, pipeline, outbox_name)"
+                    + " WHERE l.relay_group = tide.relay_group()")) {
                 while (rs.next()) {
-                    metrics.lag(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5));
+                    metrics.lag(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5),
+                            rs.getLong(6));
                 }
             }
             lastSuccess = Instant.now();

@@ -75,7 +75,7 @@ public final class RelayMetrics {
     }
 
     /** The latest reading of one pipeline's lag from the database. */
-    void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId) {
+    void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId, long deadLetters) {
         PipelineLag reading = lag.computeIfAbsent(pipeline + "\u0000" + outbox, key -> {
             PipelineLag l = new PipelineLag();
             Gauge.builder("pg_tide_relay_pending_messages", l, x -> x.pending)
@@ -87,11 +87,15 @@ public final class RelayMetrics {
             Gauge.builder("pg_tide_relay_offset_id", l, x -> x.offsetId)
                     .description("Id of the last message the pipeline delivered (its offset)")
                     .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            Gauge.builder("pg_tide_relay_dlq_messages", l, x -> x.deadLetters)
+                    .description("Open dead letters of the pipeline in tide.relay_dlq")
+                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
             return l;
         });
         reading.pending = pending;
         reading.oldestPendingAge = oldestPendingAge;
         reading.offsetId = offsetId;
+        reading.deadLetters = deadLetters;
     }
 
     void server(double oldestOpenTransactionAgeSeconds, boolean inRecovery) {
@@ -104,5 +108,6 @@ public final class RelayMetrics {
         private volatile double pending;
         private volatile double oldestPendingAge;
         private volatile double offsetId;
+        private volatile double deadLetters;
     }
 }

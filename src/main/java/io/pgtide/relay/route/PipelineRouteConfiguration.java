@@ -1,5 +1,7 @@
 package io.pgtide.relay.route;
 
+import io.pgtide.relay.deadletter.DeadLetters;
+import io.pgtide.relay.deadletter.PermanentFailures;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxMessages;
@@ -19,10 +21,15 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     public static final String ID = "pg-tide";
 
     private final OffsetAdvance offsetAdvance;
+    private final DeadLetters deadLetters;
+    private final PermanentFailures permanentFailures;
     private final RelayMetrics metrics;
 
-    public PipelineRouteConfiguration(OffsetAdvance offsetAdvance, RelayMetrics metrics) {
+    public PipelineRouteConfiguration(OffsetAdvance offsetAdvance, DeadLetters deadLetters,
+            PermanentFailures permanentFailures, RelayMetrics metrics) {
         this.offsetAdvance = offsetAdvance;
+        this.deadLetters = deadLetters;
+        this.permanentFailures = permanentFailures;
         this.metrics = metrics;
     }
 
@@ -39,6 +46,8 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
                 .backOffMultiplier(2)
                 .retryAttemptedLogLevel(LoggingLevel.WARN);
         pipeline.errorHandler(retries);
+        // a rejection of the message itself is not retried: isolate the poison, set it aside, go on
+        pipeline.onException(Exception.class).onWhen(permanentFailures).handled(false).process(deadLetters);
         pipeline.interceptFrom().process(new OutboxMessages());
         pipeline.interceptSendToEndpoint("kafka:*").process(new KafkaRecordKeys());
         // success only, in the consumer's thread: the next poll starts after the offset moved

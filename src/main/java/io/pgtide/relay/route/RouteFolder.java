@@ -44,6 +44,7 @@ public final class RouteFolder {
     private final Map<Path, Loaded> loaded = new HashMap<>();
     private final Map<Path, Failure> failures = new HashMap<>();
     private final Map<Path, String> rejected = new HashMap<>();
+    private boolean loadedOnce;
 
     public RouteFolder(CamelContext context, Path folder) {
         this.context = context;
@@ -57,6 +58,7 @@ public final class RouteFolder {
 
     /** Loads every file; a missing folder is an error naming it. */
     public synchronized List<Failure> loadAll() throws IOException {
+        loadedOnce = true;
         for (Path file : files()) {
             String content = Files.readString(file);
             try {
@@ -70,6 +72,9 @@ public final class RouteFolder {
 
     /** Applies what changed in the folder since the last look. */
     public synchronized void rescan() throws IOException {
+        if (!loadedOnce) {
+            return;
+        }
         List<Path> present = files();
         for (Path gone : new ArrayList<>(loaded.keySet())) {
             if (!present.contains(gone)) {
@@ -135,7 +140,15 @@ public final class RouteFolder {
 
     private void load(Path file, String content) throws Exception {
         Set<String> before = routeIds();
-        PluginHelper.getRoutesLoader(context).loadRoutes(resource(file, content));
+        try {
+            PluginHelper.getRoutesLoader(context).loadRoutes(resource(file, content));
+        } catch (Exception e) {
+            // a route that could not be created (a bad endpoint URI...) must not stay half-added
+            Set<String> partial = routeIds();
+            partial.removeAll(before);
+            remove(partial);
+            throw e;
+        }
         Set<String> added = routeIds();
         added.removeAll(before);
         loaded.put(file, new Loaded(content, added));

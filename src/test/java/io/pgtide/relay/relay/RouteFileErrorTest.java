@@ -34,6 +34,7 @@ class RouteFileErrorTest {
         Files.writeString(routes.resolve("bad-indent.yaml"), GOOD.replace("good", "bad1").replace("    from:", "  from:"));
         Files.writeString(routes.resolve("bad-field.yaml"), GOOD.replace("good", "bad2").replace("steps:", "stepz:"));
         Files.writeString(routes.resolve("bad-yaml.yaml"), "- route:\n    id: [unclosed\n");
+        Files.writeString(routes.resolve("bad-uri.yaml"), GOOD.replace("good", "bad3").replace("level=DEBUG", "nosuchoption=1"));
         try (TestDatabase db = TestDatabase.withExtension()) {
             db.execute("SELECT tide.outbox_create('orders')");
             for (int i = 0; i < 5; i++) {
@@ -41,9 +42,10 @@ class RouteFileErrorTest {
             }
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
                 List<RouteFolder.Failure> failures = relay.relay().routeFolder().failures();
-                assertEquals(List.of("bad-field.yaml", "bad-indent.yaml", "bad-yaml.yaml"),
+                assertEquals(List.of("bad-field.yaml", "bad-indent.yaml", "bad-uri.yaml", "bad-yaml.yaml"),
                         failures.stream().map(f -> f.file().getFileName().toString()).toList());
-                for (RouteFolder.Failure failure : failures) {
+                assertTrue(failures.get(2).reason().contains("nosuchoption"), "names the setting: " + failures.get(2).reason());
+                for (RouteFolder.Failure failure : failures.stream().filter(f -> !f.file().endsWith("bad-uri.yaml")).toList()) {
                     assertTrue(failure.reason().matches("(?s).*line \\d+.*"), "names the line: " + failure.reason());
                     assertTrue(failure.reason().contains(failure.file().getFileName().toString()),
                             "names the file: " + failure.reason());

@@ -1,0 +1,86 @@
+package io.pgtide.relay.bench;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.Locale;
+
+/**
+ * Backlog drain, outbox → RabbitMQ on this machine (127.0.0.1:5672, guest/guest), with
+ * examples/routes/orders-to-rabbitmq.yaml as shipped: one persistent publish per message, each waiting
+ * for its publisher confirm. The benchmark declares a topic exchange bound with "#" to one queue, durable
+ * unless {@code -Dbench.durable=false} (deleted at the end): RabbitMQ confirms a persistent message in a
+ * durable queue only once it is on disk. msg/s from the first advanced offset to the last row.
+ * <pre>mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.RabbitMqSinkBenchmark [-Dbench.messages=20000] [-Dbench.durable=false]</pre>
+ */
+public final class RabbitMqSinkBenchmark {
+
+    private static final String PIPELINE = "orders-to-rabbitmq";
+    private static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97),"
+            + " 'note', repeat('x', 960))";
+
+    private RabbitMqSinkBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int messages = Integer.getInteger("bench.messages", 20_000);
+        String exchange = "pg-tide-bench." + System.nanoTime();
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        factory.setPort(5672);
+        factory.setUsername("guest");
+        factory.setPassword("guest");
+        try (Connection rabbit = factory.newConnection("pg-tide benchmark"); Channel channel = rabbit.createChannel();
+             TestDatabase db = TestDatabase.withExtension()) {
+            channel.exchangeDeclare(exchange, "topic", false);
+            boolean durable = Boolean.parseBoolean(System.getProperty("bench.durable", "true"));
+            channel.queueDeclare(exchange, durable, false, false, null);
+            channel.queueBind(exchange, exchange, "#");
+            try {
+                db.execute("SELECT tide.outbox_create('orders')");
+                db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
+                        + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
+                        + " FROM generate_series(1, " + messages + ") g");
+                db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
+                Path routes = Files.createTempDirectory("bench-routes");
+                Files.writeString(routes.resolve(PIPELINE + ".yaml"), Files.readString(Path.of("examples/routes/" + PIPELINE + ".yaml"))
+                        .replace("spring-rabbitmq:orders", "spring-rabbitmq:" + exchange)
+                        .replace("{{rabbitmq.host:localhost}}", "127.0.0.1"));
+                long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
+                String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = '" + PIPELINE + "'";
+                double rate;
+                try (RelayHarness relay = RelayHarness.start(db, routes, "bench")) {
+                    long firstBatchEnd = waitFor(db, offset, 0);
+                    long start = System.nanoTime();
+                    waitFor(db, offset, last - 1);
+                    rate = (last - firstBatchEnd) / ((System.nanoTime() - start) / 1e9);
+                }
+                long queued = channel.messageCount(exchange);
+                System.out.printf(Locale.ROOT, "%nbacklog drain outbox -> RabbitMQ on 127.0.0.1, 1 KiB JSON, persistent,"
+                        + " %s queue, publisher confirm per message%n", durable ? "durable" : "non-durable");
+                System.out.printf(Locale.ROOT, "  orders-to-rabbitmq  %,7d msgs  %,8.0f msg/s  (%,d messages in the queue)%n",
+                        messages, rate, queued);
+            } finally {
+                channel.queueDelete(exchange);
+                channel.exchangeDelete(exchange);
+            }
+        }
+        System.exit(0);
+    }
+
+    /** Polls a count-like query until it exceeds {@code above}; returns the value seen. */
+    private static long waitFor(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
+        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
+            Long value = db.queryOne(Long.class, sql);
+            if (value != null && value > above) {
+                return value;
+            }
+        }
+        throw new IllegalStateException("timed out: " + sql);
+    }
+}

@@ -1,0 +1,248 @@
+package io.pgtide.relay.sink;
+
+import static io.pgtide.relay.sink.NatsSinkTest.await;
+import static io.pgtide.relay.sink.NatsSinkTest.insertBurst;
+import static io.pgtide.relay.sink.NatsSinkTest.lastRow;
+import static io.pgtide.relay.sink.NatsSinkTest.offset;
+import static io.pgtide.relay.sink.NatsSinkTest.unique;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.sink.NatsSinkTest.LogCapture;
+import io.pgtide.relay.sink.NatsSinkTest.Rows;
+import io.pgtide.relay.testing.Producers;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TcpProxy;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * examples/routes/orders-to-mqtt.yaml against the machine's Mosquitto: QoS 1 publishes to {@code <prefix>/<key>}
+ * with the stable id, key and headers as MQTT 5 user properties, received by a paho subscriber in the test;
+ * at-least-once through connection cuts (short, and longer than the redelivery budget), order per key, and an
+ * unknown broker that fails only its own pipeline.
+ */
+class MqttSinkTest {
+
+    private static final String EXAMPLE = "examples/routes/orders-to-mqtt.yaml";
+    private static final String HOST = "127.0.0.1";
+    private static final int PORT = 1883;
+
+    @Test
+    void deliversIdsKeysAndHeadersAsUserPropertiesInOrder(@TempDir Path routes) throws Exception {
+        String prefix = "pg-tide-test/" + unique();
+        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix)) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
+            List<Long> committed = Producers.publish(db, "orders", 4, 600);
+            long last = lastRow(db, "orders");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the offset to reach the last row", () -> offset(db, "orders-to-mqtt") == last);
+            }
+            await(Duration.ofSeconds(5), "the subscriber to receive every message", () -> subscriber.received.size() >= 600);
+            Thread.sleep(300);
+            assertEquals(600, subscriber.received.size(), "each message once when nothing failed");
+            Rows rows = Rows.of(db, "orders");
+            for (Received m : subscriber.received) {
+                long id = Long.parseLong(m.user.get("pg_tide_id"));
+                assertEquals("orders:" + id, m.user.get("pg_tide_message_id"), "the stable id is a user property");
+                assertEquals(rows.key.get(id), m.user.get("pg_tide_key"));
+                assertEquals("orders", m.user.get("pg_tide_outbox"));
+                assertEquals("order.created", m.user.get("type"));
+                assertEquals(rows.n.get(id), m.user.get("n"));
+                assertEquals(prefix + "/" + rows.key.get(id), m.topic, "one topic per key");
+                assertEquals(rows.payload.get(id), m.payload);
+                assertEquals("application/json", m.contentType);
+                assertEquals(1, m.qos);
+            }
+            assertEquals(new HashSet<>(committed), new HashSet<>(subscriber.ids()));
+            assertEquals(rows.order, subscriber.ids(), "received in (tx, id) order");
+        }
+    }
+
+    @Test
+    void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
+        String prefix = "pg-tide-test/" + unique();
+        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix);
+             TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
+                 Producers producers = Producers.background(db, "orders", 2, 100)) {
+                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-mqtt") > 0);
+                Thread.sleep(1000);
+
+                proxy.cut();
+                Thread.sleep(1500);
+                long stalled = offset(db, "orders-to-mqtt");
+                List<Long> acknowledged = Rows.of(db, "orders").upTo(stalled);
+                // the subscriber is connected directly: what the broker acknowledged reaches it within moments
+                await(Duration.ofSeconds(2), "every message up to the offset at the subscriber",
+                        () -> new HashSet<>(subscriber.ids()).containsAll(acknowledged));
+                Thread.sleep(2500);
+                assertEquals(stalled, offset(db, "orders-to-mqtt"), "the offset does not move while the broker is cut off");
+                assertTrue(lastRow(db, "orders") > stalled, "messages kept coming during the outage");
+                proxy.restore();
+
+                List<Long> committed = producers.stop();
+                long last = lastRow(db, "orders");
+                await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
+                        () -> offset(db, "orders-to-mqtt") == last);
+                Thread.sleep(500);
+                Set<Long> lost = new HashSet<>(committed);
+                lost.removeAll(subscriber.ids());
+                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                Rows.of(db, "orders").assertOrderPerKey(subscriber.ids());
+            }
+        }
+    }
+
+    /**
+     * A cut longer than the error handler's redelivery budget (0.5 + 1 + 2 + 4 + 8 s; a publish without a
+     * connection fails at once): the first message of a 400-message batch exhausts its retries, so the batch
+     * must fail as a whole and come again from its start. A split that went on after the failed message would
+     * deliver later messages of its key before it.
+     */
+    @Test
+    void aLongCutFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
+        String prefix = "pg-tide-test/" + unique();
+        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix);
+             TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                Producers.publish(db, "orders", 2, 100);
+                long first = lastRow(db, "orders");
+                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-mqtt") == first);
+
+                proxy.cut();
+                insertBurst(db, 400);
+                Thread.sleep(20_000);
+                assertEquals(first, offset(db, "orders-to-mqtt"), "the offset does not move while the broker is cut off");
+                proxy.restore();
+
+                long last = lastRow(db, "orders");
+                await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
+                        () -> offset(db, "orders-to-mqtt") == last);
+                Thread.sleep(500);
+                assertEquals(500, new HashSet<>(subscriber.ids()).size(), "every message arrived");
+                Rows.of(db, "orders").assertOrderPerKey(subscriber.ids());
+            }
+        }
+    }
+
+    @Test
+    void anUnknownBrokerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
+        String prefix = "pg-tide-test/" + unique();
+        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix);
+             LogCapture log = LogCapture.open()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
+            writePipeline(routes, "orders-to-nowhere", prefix, "tcp://no-such-host.invalid:1883");
+            Producers.publish(db, "orders", 2, 200);
+            long last = lastRow(db, "orders");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the good pipeline to deliver", () -> offset(db, "orders-to-mqtt") == last);
+                await(Duration.ofSeconds(20), "an error naming the bad broker",
+                        () -> log.contains("relay_poll('orders-to-nowhere'", "no-such-host.invalid"));
+                assertTrue(offset(db, "orders-to-nowhere") <= 0, "the bad pipeline delivered nothing");
+                // its batch is still in redelivery: do not wait out the backoff on shutdown
+                relay.context().getRouteController().stopRoute("orders-to-nowhere", 1, TimeUnit.SECONDS);
+            }
+            await(Duration.ofSeconds(5), "the good pipeline's messages", () -> subscriber.received.size() >= 200);
+        }
+    }
+
+    /** The example pipeline with its id, topic prefix and broker swapped, as the relay would load it. */
+    private static void writePipeline(Path folder, String pipeline, String prefix, String brokerUrl) throws Exception {
+        String yaml = Files.readString(Path.of(EXAMPLE))
+                .replace("orders-to-mqtt", pipeline)
+                .replace("\"orders/${header.pg_tide_key}\"", "\"" + prefix + "/${header.pg_tide_key}\"")
+                .replace("{{mqtt.brokerUrl:tcp://localhost:1883}}", brokerUrl);
+        Files.writeString(folder.resolve(pipeline + ".yaml"), yaml);
+    }
+
+    /** One received MQTT message. */
+    record Received(String topic, String payload, Map<String, String> user, String contentType, int qos) {
+    }
+
+    /** A paho MQTT 5 client subscribed at QoS 1 to {@code <prefix>/#}, directly on the broker. */
+    static final class Subscriber implements MqttCallback, AutoCloseable {
+        final List<Received> received = new CopyOnWriteArrayList<>();
+        private final MqttClient client;
+
+        private Subscriber(String prefix) throws MqttException {
+            client = new MqttClient("tcp://" + HOST + ":" + PORT, "pg-tide-test-" + unique(), new MemoryPersistence());
+            client.setCallback(this);
+            client.connect(new MqttConnectionOptions());
+            client.subscribe(prefix + "/#", 1);
+        }
+
+        static Subscriber on(String prefix) throws MqttException {
+            return new Subscriber(prefix);
+        }
+
+        List<Long> ids() {
+            return received.stream().map(m -> Long.parseLong(m.user.get("pg_tide_id"))).toList();
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            Map<String, String> user = new HashMap<>();
+            MqttProperties properties = message.getProperties();
+            for (UserProperty p : properties.getUserProperties()) {
+                user.put(p.getKey(), p.getValue());
+            }
+            received.add(new Received(topic, new String(message.getPayload(), StandardCharsets.UTF_8), user,
+                    properties.getContentType(), message.getQos()));
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+
+        @Override
+        public void close() throws MqttException {
+            client.disconnect();
+            client.close();
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package io.pgtide.relay.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.api.MessageInfo;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamState;
+import io.nats.client.impl.Headers;
+import io.pgtide.relay.testing.Producers;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TcpProxy;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * examples/routes/orders-to-nats.yaml against the machine's NATS JetStream server: stable ids as
+ * {@code Nats-Msg-Id} (a batch delivered twice is stored once), keys and headers, at-least-once through a
+ * connection cut, order per key, and a bad server address that fails only its own pipeline.
+ */
+class NatsSinkTest {
+
+    private static final String EXAMPLE = "examples/routes/orders-to-nats.yaml";
+    private static final String NATS_HOST = "127.0.0.1";
+    private static final int NATS_PORT = 4222;
+
+    private static Connection nats;
+    private static JetStreamManagement jsm;
+
+    @BeforeAll
+    static void connect() throws Exception {
+        nats = Nats.connect("nats://" + NATS_HOST + ":" + NATS_PORT);
+        jsm = nats.jetStreamManagement();
+    }
+
+    @AfterAll
+    static void disconnect() throws Exception {
+        nats.close();
+    }
+
+    @Test
+    void deliversIdsKeysAndHeadersInOrderAndARedeliveredBatchIsStoredOnce(@TempDir Path routes) throws Exception {
+        String name = unique();
+        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(name)) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
+            List<Long> committed = Producers.publish(db, "orders", 4, 600);
+            long last = lastRow(db, "orders");
+            // every publish on the subject, duplicates included: the stream is what dedups
+            AtomicInteger published = new AtomicInteger();
+            Dispatcher raw = nats.createDispatcher(m -> published.incrementAndGet());
+            raw.subscribe(stream.subject);
+            nats.flush(Duration.ofSeconds(2));
+
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the offset to reach the last row", () -> offset(db, "orders-to-nats") == last);
+            }
+            List<MessageInfo> stored = stream.read();
+            assertEquals(committed.size(), stored.size(), "each message stored once when nothing failed");
+            Rows rows = Rows.of(db, "orders");
+            List<Long> delivered = new ArrayList<>();
+            for (MessageInfo m : stored) {
+                Headers h = m.getHeaders();
+                long id = Long.parseLong(h.getFirst("pg_tide_id"));
+                delivered.add(id);
+                assertEquals("orders:" + id, h.getFirst("pg_tide_message_id"));
+                assertEquals("orders:" + id, h.getFirst("Nats-Msg-Id"), "the stable id is JetStream's dedup id");
+                assertEquals(rows.key.get(id), h.getFirst("pg_tide_key"));
+                assertEquals("orders", h.getFirst("pg_tide_outbox"));
+                assertEquals("order.created", h.getFirst("type"));
+                assertEquals(rows.n.get(id), h.getFirst("n"));
+                assertEquals(rows.payload.get(id), new String(m.getData(), StandardCharsets.UTF_8));
+                assertEquals(stream.subject, m.getSubject());
+            }
+            assertEquals(new HashSet<>(committed), new HashSet<>(delivered));
+            assertEquals(rows.order, delivered, "stored in (tx, id) order");
+            await(Duration.ofSeconds(5), "the raw subscriber to see every publish", () -> published.get() == 600);
+
+            // deliver everything again, as a relay does after a crash before its offset moved
+            db.execute("UPDATE tide.relay_consumer_offsets SET last_tx = '0', last_id = 0 WHERE pipeline = 'orders-to-nats'");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the offset to reach the last row again",
+                        () -> offset(db, "orders-to-nats") == last);
+            }
+            await(Duration.ofSeconds(5), "the raw subscriber to see every publish twice", () -> published.get() == 1200);
+            assertEquals(600, stream.state().getMsgCount(), "the redelivered batches were published and stored once");
+            raw.unsubscribe(stream.subject);
+        }
+    }
+
+    @Test
+    void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(unique());
+             TcpProxy proxy = TcpProxy.to(NATS_HOST, NATS_PORT)) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + proxy.port());
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
+                 Producers producers = Producers.background(db, "orders", 2, 100)) {
+                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-nats") > 0);
+                Thread.sleep(1000);
+
+                proxy.cut();
+                Thread.sleep(1500);
+                long stalled = offset(db, "orders-to-nats");
+                assertTrue(stream.ids().containsAll(Rows.of(db, "orders").upTo(stalled)),
+                        "every message up to the offset was acknowledged by the stream");
+                Thread.sleep(3000);
+                assertEquals(stalled, offset(db, "orders-to-nats"), "the offset does not move while NATS is cut off");
+                assertTrue(lastRow(db, "orders") > stalled, "messages kept coming during the outage");
+                proxy.restore();
+
+                List<Long> committed = producers.stop();
+                long last = lastRow(db, "orders");
+                await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
+                        () -> offset(db, "orders-to-nats") == last);
+                List<Long> delivered = stream.pgTideIds();
+                Set<Long> lost = new HashSet<>(committed);
+                lost.removeAll(delivered);
+                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                assertEquals(delivered.size(), new HashSet<>(delivered).size(),
+                        "publishes repeated around the cut were deduplicated by Nats-Msg-Id");
+                Rows.of(db, "orders").assertOrderPerKey(delivered);
+            }
+        }
+    }
+
+    /**
+     * The stream stops capturing the subject for longer than the error handler's redelivery budget (0.5 + 1 + 2
+     * + 4 + 8 s), so the first message of a 400-message batch exhausts its retries while NATS answers every
+     * publish with an error. The batch must fail as a whole and come again from its start: a split that went on
+     * after the failed message would store later messages of its key before it.
+     */
+    @Test
+    void aStreamRefusingPublishesFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(unique())) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                Producers.publish(db, "orders", 2, 100);
+                long first = lastRow(db, "orders");
+                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-nats") == first);
+
+                stream.refuse();
+                insertBurst(db, 400);
+                Thread.sleep(20_000);
+                assertEquals(first, offset(db, "orders-to-nats"), "the offset does not move while every publish fails");
+                assertEquals(100, stream.state().getMsgCount(), "nothing of the burst was stored");
+                stream.accept();
+
+                long last = lastRow(db, "orders");
+                await(Duration.ofSeconds(30), "the offset to reach the last row once the stream accepts again",
+                        () -> offset(db, "orders-to-nats") == last);
+                List<Long> delivered = stream.pgTideIds();
+                assertEquals(500, delivered.size(), "each message stored once");
+                Rows.of(db, "orders").assertOrderPerKey(delivered);
+            }
+        }
+    }
+
+    @Test
+    void anUnknownServerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(unique());
+             LogCapture log = LogCapture.open()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
+            writePipeline(routes, "orders-to-nowhere", stream.subject, "no-such-host.invalid:4222");
+            Producers.publish(db, "orders", 2, 200);
+            long last = lastRow(db, "orders");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the good pipeline to deliver", () -> offset(db, "orders-to-nats") == last);
+                await(Duration.ofSeconds(20), "an error naming the bad server",
+                        () -> log.contains("relay_poll('orders-to-nowhere'", "no-such-host.invalid:4222"));
+                assertTrue(offset(db, "orders-to-nowhere") <= 0, "the bad pipeline delivered nothing");
+                // its batch is still in redelivery: do not wait out the backoff on shutdown
+                relay.context().getRouteController().stopRoute("orders-to-nowhere", 1, TimeUnit.SECONDS);
+            }
+            assertEquals(200, stream.state().getMsgCount());
+        }
+    }
+
+    /** A memory stream of its own with a subject of its own and a 2 minute duplicate window; deleted on close. */
+    private static final class JetStreamStream implements AutoCloseable {
+        final String name;
+        final String subject;
+
+        private JetStreamStream(String name) {
+            this.name = name;
+            this.subject = "pg-tide-test." + name;
+        }
+
+        static JetStreamStream create(String name) throws Exception {
+            JetStreamStream stream = new JetStreamStream(name);
+            jsm.addStream(StreamConfiguration.builder().name(name).subjects(stream.subject)
+                    .storageType(StorageType.Memory).duplicateWindow(Duration.ofMinutes(2)).build());
+            return stream;
+        }
+
+        StreamState state() throws Exception {
+            return jsm.getStreamInfo(name).getStreamState();
+        }
+
+        /** Every stored message, in stream order. */
+        List<MessageInfo> read() throws Exception {
+            StreamState state = state();
+            List<MessageInfo> messages = new ArrayList<>();
+            if (state.getMsgCount() == 0) {
+                return messages;
+            }
+            for (long seq = state.getFirstSequence(); seq <= state.getLastSequence(); seq++) {
+                messages.add(jsm.getMessage(name, seq));
+            }
+            return messages;
+        }
+
+        /** The pg_tide_id of every stored message, in stream order. */
+        List<Long> pgTideIds() throws Exception {
+            List<Long> ids = new ArrayList<>();
+            for (MessageInfo m : read()) {
+                ids.add(Long.parseLong(m.getHeaders().getFirst("pg_tide_id")));
+            }
+            return ids;
+        }
+
+        Set<Long> ids() throws Exception {
+            return new HashSet<>(pgTideIds());
+        }
+
+        /** The stream stops capturing the subject: each publish is answered with an error (no responders). */
+        void refuse() throws Exception {
+            jsm.updateStream(StreamConfiguration.builder(jsm.getStreamInfo(name).getConfiguration())
+                    .subjects(subject + ".parked").build());
+        }
+
+        void accept() throws Exception {
+            jsm.updateStream(StreamConfiguration.builder(jsm.getStreamInfo(name).getConfiguration())
+                    .subjects(subject).build());
+        }
+
+        @Override
+        public void close() throws Exception {
+            jsm.deleteStream(name);
+        }
+    }
+
+    /** The example pipeline with its id, subject and server swapped, as the relay would load it. */
+    private static void writePipeline(Path folder, String pipeline, String subject, String servers) throws Exception {
+        String yaml = Files.readString(Path.of(EXAMPLE))
+                .replace("orders-to-nats", pipeline)
+                .replace("nats:orders", "nats:" + subject)
+                .replace("{{nats.servers:localhost:4222}}", servers);
+        Files.writeString(folder.resolve(pipeline + ".yaml"), yaml);
+    }
+
+    /** Rows committed in one transaction, so the relay polls them as one batch: keys k0..k9, headers type and n. */
+    static void insertBurst(TestDatabase db, int rows) throws SQLException {
+        db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
+                + " SELECT 'orders', 'k' || (g % 10), jsonb_build_object('order', g),"
+                + " jsonb_build_object('type', 'order.created', 'n', g::text) FROM generate_series(1, " + rows + ") g");
+    }
+
+    static String unique() {
+        return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+    }
+
+    static long offset(TestDatabase db, String pipeline) throws SQLException {
+        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
+        return id == null ? -1 : id;
+    }
+
+    static long lastRow(TestDatabase db, String outbox) throws SQLException {
+        return db.queryOne(Long.class,
+                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
+    }
+
+    static void await(Duration timeout, String what, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @FunctionalInterface
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** Collects every log line (message and causes) of the relay while open, to find the error a user would read. */
+    static final class LogCapture extends AbstractAppender implements AutoCloseable {
+        private final List<String> lines = new CopyOnWriteArrayList<>();
+
+        private LogCapture() {
+            super("sink-test-capture-" + unique(), null, null, true, Property.EMPTY_ARRAY);
+        }
+
+        static LogCapture open() {
+            LogCapture capture = new LogCapture();
+            capture.start();
+            LoggerContext context = (LoggerContext) LogManager.getContext(false);
+            context.getConfiguration().getRootLogger().addAppender(capture, Level.ALL, null);
+            context.updateLoggers();
+            return capture;
+        }
+
+        @Override
+        public void append(LogEvent event) {
+            StringBuilder line = new StringBuilder(event.getLevel() + " [" + event.getThreadName() + "] "
+                    + event.getMessage().getFormattedMessage());
+            for (Throwable t = event.getThrown(); t != null && t.getCause() != t; t = t.getCause()) {
+                line.append(" | ").append(t);
+            }
+            lines.add(line.toString());
+        }
+
+        /** True when one line holds every one of the words. */
+        boolean contains(String... words) {
+            return lines.stream().anyMatch(line -> java.util.Arrays.stream(words).allMatch(line::contains));
+        }
+
+        /** The first line holding every word, for assertions on its wording. */
+        String find(String... words) {
+            return lines.stream().filter(line -> java.util.Arrays.stream(words).allMatch(line::contains)).findFirst()
+                    .orElse(null);
+        }
+
+        @Override
+        public void close() {
+            LoggerContext context = (LoggerContext) LogManager.getContext(false);
+            context.getConfiguration().getRootLogger().removeAppender(getName());
+            context.updateLoggers();
+            stop();
+        }
+    }
+
+    /** The outbox's rows: (tx, id) order, key, payload text and header n of each id. */
+    static final class Rows {
+        final List<Long> order = new ArrayList<>();
+        final Map<Long, String> key = new HashMap<>();
+        final Map<Long, String> payload = new HashMap<>();
+        final Map<Long, String> n = new HashMap<>();
+
+        static Rows of(TestDatabase db, String outbox) throws SQLException {
+            Rows rows = new Rows();
+            try (java.sql.Connection c = db.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT id, key, payload::text, headers->>'n' FROM tide.tide_outbox_messages"
+                         + " WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    rows.order.add(id);
+                    rows.key.put(id, rs.getString(2));
+                    rows.payload.put(id, rs.getString(3));
+                    rows.n.put(id, rs.getString(4));
+                }
+            }
+            return rows;
+        }
+
+        /** The ids in (tx, id) order up to and including the offset id. */
+        List<Long> upTo(long offsetId) {
+            int end = order.indexOf(offsetId);
+            return end < 0 ? List.of() : order.subList(0, end + 1);
+        }
+
+        /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */
+        void assertOrderPerKey(List<Long> delivered) {
+            Map<Long, Integer> rank = new HashMap<>();
+            for (int i = 0; i < order.size(); i++) {
+                rank.put(order.get(i), i);
+            }
+            Set<Long> seen = new HashSet<>();
+            Map<String, Long> previous = new HashMap<>();
+            for (long id : delivered) {
+                if (!seen.add(id)) {
+                    continue;
+                }
+                String k = key.get(id);
+                Long before = previous.put(k, id);
+                assertTrue(before == null || rank.get(before) < rank.get(id),
+                        "key " + k + ": message " + id + " arrived after " + before + ", which follows it in (tx, id) order");
+            }
+        }
+    }
+}

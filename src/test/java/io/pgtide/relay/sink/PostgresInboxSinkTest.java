@@ -1,0 +1,367 @@
+package io.pgtide.relay.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgtide.relay.testing.Producers;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TcpProxy;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * examples/routes/orders-to-inbox.yaml against the machine's PostgreSQL: every batch lands in the inbox
+ * of a second database (or the relay's own) in one statement, an event delivered twice is stored once,
+ * the offset never passes an event the inbox has not committed (checked continuously through a connection
+ * cut), order per key is kept, and a bad target URL fails only its pipeline with an error naming the setting.
+ */
+class PostgresInboxSinkTest {
+
+    private static final String EXAMPLE = "examples/routes/orders-to-inbox.yaml";
+    private static final String PIPELINE = "orders-to-inbox";
+
+    @Test
+    void deliversToASecondDatabaseAndABatchDeliveredTwiceLandsOnce(@TempDir Path routes) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension(); TestDatabase target = TestDatabase.create()) {
+            target.execute("CREATE EXTENSION pg_tide");
+            target.execute("SELECT tide.inbox_create('orders')");
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, PIPELINE, url(target, target.server().port()));
+            List<Long> committed = new ArrayList<>(Producers.publish(db, "orders", 4, 1500));
+            committed.add(db.queryOne(Long.class, "SELECT tide.outbox_publish('orders', '{\"keyless\": true}')"));
+            long last = lastRow(db, "orders");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the offset to reach the last row", () -> offset(db, PIPELINE) == last);
+            }
+
+            Rows rows = Rows.of(db, "orders");
+            try (Connection c = target.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT event_id, source, key, headers::text, payload::text,"
+                         + " processed_at, attempts FROM tide.inbox_orders ORDER BY id")) {
+                List<Long> arrived = new ArrayList<>();
+                while (rs.next()) {
+                    String eventId = rs.getString(1);
+                    assertTrue(eventId.startsWith("orders:"), eventId);
+                    long id = Long.parseLong(eventId.substring("orders:".length()));
+                    arrived.add(id);
+                    assertEquals("orders", rs.getString(2));
+                    assertEquals(rows.key.get(id), rs.getString(3), "the row's key");
+                    assertEquals(rows.headers.get(id), rs.getString(4), "the row's headers, and only those");
+                    assertEquals(rows.payload.get(id), rs.getString(5), "the payload as jsonb");
+                    assertEquals(null, rs.getTimestamp(6));
+                    assertEquals(0, rs.getInt(7));
+                }
+                assertEquals(rows.order, arrived, "every event once, stored in (tx, id) order");
+                assertEquals(new HashSet<>(committed), new HashSet<>(arrived));
+            }
+
+            // deliver everything again, as a relay does after a crash before its offset moved
+            db.execute("UPDATE tide.relay_consumer_offsets SET last_tx = '0', last_id = 0 WHERE pipeline = '" + PIPELINE + "'");
+            target.execute("SELECT tide.inbox_mark_processed('orders', 'orders:" + rows.order.get(0) + "')");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the offset to reach the last row again", () -> offset(db, PIPELINE) == last);
+            }
+            assertEquals((long) committed.size(), target.queryOne(Long.class, "SELECT count(*) FROM tide.inbox_orders"),
+                    "every batch was written twice and stored once");
+            assertEquals(1L, target.queryOne(Long.class, "SELECT count(*) FROM tide.inbox_orders WHERE processed_at IS NOT NULL"),
+                    "a redelivered event does not undo its processing");
+        }
+    }
+
+    @Test
+    void aConnectionCutNeverLetsTheOffsetPassAnUncommittedEvent(@TempDir Path routes) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension(); TestDatabase target = TestDatabase.create();
+             TcpProxy proxy = TcpProxy.to(db.server().host(), db.server().port())) {
+            target.execute("CREATE EXTENSION pg_tide");
+            target.execute("SELECT tide.inbox_create('orders')");
+            db.execute("SELECT tide.outbox_create('orders')");
+            writePipeline(routes, PIPELINE, url(target, proxy.port()));
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
+                 Producers producers = Producers.background(db, "orders", 2, 100);
+                 OffsetWatch watch = OffsetWatch.start(db, target)) {
+                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, PIPELINE) > 0);
+                Thread.sleep(1000);
+
+                proxy.cut();
+                Thread.sleep(1500);
+                long stalled = offset(db, PIPELINE);
+                Thread.sleep(6000);
+                assertEquals(stalled, offset(db, PIPELINE), "the offset does not move while the inbox is cut off");
+                assertTrue(lastRow(db, "orders") > stalled, "events kept coming during the outage");
+
+                proxy.restore();
+                List<Long> committed = producers.stop();
+                long last = lastRow(db, "orders");
+                await(Duration.ofSeconds(40), "the offset to reach the last row after the outage",
+                        () -> offset(db, PIPELINE) == last);
+                watch.stop();
+                assertTrue(watch.checks.get() > 20, "the offset was checked all along (" + watch.checks.get() + " times)");
+                assertEquals(null, watch.violation.get(), "the offset passed events the inbox did not have");
+
+                List<Long> arrived = new ArrayList<>();
+                try (Connection c = target.connect(); Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT event_id FROM tide.inbox_orders ORDER BY id")) {
+                    while (rs.next()) {
+                        arrived.add(Long.parseLong(rs.getString(1).substring("orders:".length())));
+                    }
+                }
+                Set<Long> lost = new HashSet<>(committed);
+                lost.removeAll(arrived);
+                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " events lost");
+                assertEquals(committed.size(), arrived.size(), "each event once, the cut's redeliveries included");
+                Rows.of(db, "orders").assertOrderPerKey(arrived);
+            }
+        }
+    }
+
+    @Test
+    void aBadTargetUrlFailsOnlyItsPipelineAndNamesTheSetting(@TempDir Path routes) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension(); LogCapture log = LogCapture.open()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            db.execute("SELECT tide.inbox_create('orders')");
+            // the good pipeline writes to the relay's own database, through the relay's pool, as the example says
+            String own = Files.readString(Path.of(EXAMPLE)).replace("dataSource: \"#ordersInbox\"", "dataSource: \"#pgTide\"");
+            Files.writeString(routes.resolve(PIPELINE + ".yaml"), own);
+            writePipeline(routes, "orders-to-nowhere", "postgresql://postgres:secret-pw@no-such-host.invalid:5432/inbox");
+            writePipeline(routes, "orders-to-mysql", "mysql://localhost:3306/inbox");
+            Producers.publish(db, "orders", 2, 300);
+            long last = lastRow(db, "orders");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                await(Duration.ofSeconds(30), "the good pipeline to deliver", () -> offset(db, PIPELINE) == last);
+                await(Duration.ofSeconds(20), "an error naming the setting and the unknown host",
+                        () -> log.contains("inbox.url", "no-such-host.invalid"));
+                await(Duration.ofSeconds(20), "an error naming the setting and what is wrong with the URL",
+                        () -> log.contains("inbox.url must start with postgresql://"));
+                assertTrue(offset(db, "orders-to-nowhere") <= 0, "the pipeline to an unknown host delivered nothing");
+                assertTrue(offset(db, "orders-to-mysql") <= 0, "the pipeline with a malformed URL delivered nothing");
+                System.out.println("errors as logged:\n  " + log.find("inbox.url", "no-such-host.invalid")
+                        + "\n  " + log.find("inbox.url must start"));
+                // test time only: a stopping relay lets in-flight batches finish their retries (up to 30 s)
+                relay.context().getShutdownStrategy().setTimeout(2);
+            }
+            assertFalse(log.contains("secret-pw"), "the password is never logged");
+            assertEquals(300L, db.queryOne(Long.class, "SELECT count(*) FROM tide.inbox_orders"));
+        }
+    }
+
+    /** The example pipeline with its id, bean name and target URL swapped, as the relay would load it. */
+    private static void writePipeline(Path folder, String pipeline, String url) throws Exception {
+        String yaml = Files.readString(Path.of(EXAMPLE))
+                .replace(PIPELINE, pipeline)
+                .replace("ordersInbox", pipeline.replace("-", "") + "Db")
+                .replace("{{inbox.url:postgresql://localhost:5432/inbox}}", url);
+        Files.writeString(folder.resolve(pipeline + ".yaml"), yaml);
+    }
+
+    private static String url(TestDatabase target, int port) {
+        return "postgresql://postgres:postgres@" + target.server().host() + ":" + port + "/" + target.name();
+    }
+
+    /**
+     * Checks, over and over while the relay runs, that every outbox row up to the pipeline's offset is in
+     * the inbox: the offset is read first, the inbox after it, so a pass is proof the inbox had committed
+     * them before the offset moved.
+     */
+    private static final class OffsetWatch implements AutoCloseable {
+        final AtomicInteger checks = new AtomicInteger();
+        final AtomicReference<String> violation = new AtomicReference<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        private OffsetWatch(TestDatabase db, TestDatabase target) {
+            thread = new Thread(() -> {
+                try (Connection source = db.connect(); Connection inbox = target.connect()) {
+                    while (running.get() && violation.get() == null) {
+                        check(source, inbox);
+                        checks.incrementAndGet();
+                        Thread.sleep(100);
+                    }
+                } catch (Exception e) {
+                    violation.compareAndSet(null, "watch failed: " + e);
+                }
+            }, "offset-watch");
+            thread.start();
+        }
+
+        static OffsetWatch start(TestDatabase db, TestDatabase target) {
+            return new OffsetWatch(db, target);
+        }
+
+        private void check(Connection source, Connection inbox) throws SQLException {
+            List<String> below = new ArrayList<>();
+            try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT 'orders:' || m.id FROM tide.tide_outbox_messages m, tide.relay_consumer_offsets o"
+                            + " WHERE o.pipeline = '" + PIPELINE + "' AND m.outbox_name = 'orders'"
+                            + " AND (m.tx, m.id) <= (o.last_tx, o.last_id)")) {
+                while (rs.next()) {
+                    below.add(rs.getString(1));
+                }
+            }
+            Set<String> stored = new HashSet<>();
+            try (Statement st = inbox.createStatement(); ResultSet rs = st.executeQuery("SELECT event_id FROM tide.inbox_orders")) {
+                while (rs.next()) {
+                    stored.add(rs.getString(1));
+                }
+            }
+            for (String id : below) {
+                if (!stored.contains(id)) {
+                    violation.compareAndSet(null, id + " is at or below the offset but not in the inbox");
+                }
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join(10_000);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
+        }
+    }
+
+    static String unique() {
+        return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+    }
+
+    static long offset(TestDatabase db, String pipeline) throws SQLException {
+        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
+        return id == null ? -1 : id;
+    }
+
+    static long lastRow(TestDatabase db, String outbox) throws SQLException {
+        return db.queryOne(Long.class,
+                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
+    }
+
+    static void await(Duration timeout, String what, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @FunctionalInterface
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** Every log line (message and causes) while open: the error a user would read. */
+    static final class LogCapture extends AbstractAppender implements AutoCloseable {
+        private final List<String> lines = new CopyOnWriteArrayList<>();
+
+        private LogCapture() {
+            super("inbox-test-capture-" + unique(), null, null, true, Property.EMPTY_ARRAY);
+        }
+
+        static LogCapture open() {
+            LogCapture capture = new LogCapture();
+            capture.start();
+            LoggerContext context = (LoggerContext) LogManager.getContext(false);
+            context.getConfiguration().getRootLogger().addAppender(capture, Level.ALL, null);
+            context.updateLoggers();
+            return capture;
+        }
+
+        @Override
+        public void append(LogEvent event) {
+            StringBuilder line = new StringBuilder(event.getLevel() + " " + event.getMessage().getFormattedMessage());
+            for (Throwable t = event.getThrown(); t != null && t.getCause() != t; t = t.getCause()) {
+                line.append(" | ").append(t);
+            }
+            lines.add(line.toString());
+        }
+
+        boolean contains(String... words) {
+            return find(words) != null;
+        }
+
+        String find(String... words) {
+            return lines.stream().filter(line -> Arrays.stream(words).allMatch(line::contains)).findFirst().orElse(null);
+        }
+
+        @Override
+        public void close() {
+            LoggerContext context = (LoggerContext) LogManager.getContext(false);
+            context.getConfiguration().getRootLogger().removeAppender(getName());
+            context.updateLoggers();
+            stop();
+        }
+    }
+
+    /** The outbox's rows: (tx, id) order, key, payload and headers text of each id. */
+    static final class Rows {
+        final List<Long> order = new ArrayList<>();
+        final Map<Long, String> key = new HashMap<>();
+        final Map<Long, String> payload = new HashMap<>();
+        final Map<Long, String> headers = new HashMap<>();
+
+        static Rows of(TestDatabase db, String outbox) throws SQLException {
+            Rows rows = new Rows();
+            try (Connection c = db.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT id, key, payload::text, headers::text FROM tide.tide_outbox_messages"
+                         + " WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    rows.order.add(id);
+                    rows.key.put(id, rs.getString(2));
+                    rows.payload.put(id, rs.getString(3));
+                    rows.headers.put(id, rs.getString(4));
+                }
+            }
+            return rows;
+        }
+
+        /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */
+        void assertOrderPerKey(List<Long> delivered) {
+            Map<Long, Integer> rank = new HashMap<>();
+            for (int i = 0; i < order.size(); i++) {
+                rank.put(order.get(i), i);
+            }
+            Set<Long> seen = new HashSet<>();
+            Map<String, Long> previous = new HashMap<>();
+            for (long id : delivered) {
+                if (!seen.add(id)) {
+                    continue;
+                }
+                String k = key.get(id);
+                Long before = previous.put(k, id);
+                assertNotNull(rank.get(id), "delivered id " + id + " is not an outbox row");
+                assertTrue(before == null || rank.get(before) < rank.get(id),
+                        "key " + k + ": event " + id + " arrived after " + before + ", which follows it in (tx, id) order");
+            }
+        }
+    }
+}
