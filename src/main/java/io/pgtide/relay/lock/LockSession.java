@@ -40,7 +40,13 @@ public final class LockSession implements AutoCloseable {
     /** Opens a new session for the pipeline's lock. */
     public static LockSession open(Database database, String pipeline, String instance, int checkTimeoutMillis)
             throws SQLException {
-        return new LockSession(pipeline, database.openSession("pg_tide " + instance + " " + pipeline), checkTimeoutMillis);
+        Connection connection = database.openSession("pg_tide " + instance + " " + pipeline);
+        try (Statement st = connection.createStatement()) {
+            // an offset lost with the last moments of WAL before a server crash only means the batch is
+            // delivered again; not waiting for the flush on every batch is worth more
+            st.execute("SET synchronous_commit = off");
+        }
+        return new LockSession(pipeline, connection, checkTimeoutMillis);
     }
 
     /** Tries the lock once; on a server in recovery it takes no lock at all. */

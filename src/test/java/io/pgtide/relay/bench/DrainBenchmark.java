@@ -51,6 +51,7 @@ public final class DrainBenchmark {
         Kafka.createTopic(broker.bootstrapServers(), "bench-relay", 1);
         Path routes = Files.createTempDirectory("bench-routes");
         Files.writeString(routes.resolve("bench.yaml"), Files.readString(Path.of("routes/orders-to-kafka.yaml"))
+                .replace("'orders')", "'orders', " + Integer.getInteger("bench.batch", 1000) + ")")
                 .replace("kafka:orders", "kafka:bench-relay")
                 .replace("{{kafka.brokers:localhost:9092}}", broker.bootstrapServers()));
         long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
