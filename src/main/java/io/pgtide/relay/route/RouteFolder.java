@@ -1,5 +1,6 @@
 package io.pgtide.relay.route;
 
+import io.pgtide.relay.support.Causes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,7 +126,7 @@ public final class RouteFolder {
             load(file, running.content());
             LOG.warn("Route file {}: restored the previous version", file);
         } catch (Exception e) {
-            LOG.error("Route file {}: the previous version does not load again either: {}", file, describe(e));
+            LOG.error("Route file {}: the previous version does not load again either: {}", file, Causes.describe(e));
         }
     }
 
@@ -158,7 +159,7 @@ public final class RouteFolder {
     }
 
     private void fail(Path file, String content, Exception e) {
-        Failure failure = new Failure(file, describe(e));
+        Failure failure = new Failure(file, Causes.describe(e));
         failures.put(file, failure);
         rejected.put(file, content);
         LOG.error("Route file {} not loaded: {}", file, failure.reason());
@@ -173,7 +174,7 @@ public final class RouteFolder {
                     model.removeRouteDefinition(definition);
                 }
             } catch (Exception e) {
-                LOG.error("Removing pipeline {} failed: {}", id, describe(e));
+                LOG.error("Removing pipeline {} failed: {}", id, Causes.describe(e));
             }
         }
     }
@@ -201,17 +202,5 @@ public final class RouteFolder {
                     .sorted()
                     .toList();
         }
-    }
-
-    /** The message of each cause, outermost first: YAML errors carry the line in a cause. */
-    public static String describe(Throwable error) {
-        StringBuilder text = new StringBuilder();
-        for (Throwable t = error; t != null && t.getCause() != t; t = t.getCause()) {
-            String message = t.getMessage();
-            if (message != null && !text.toString().contains(message)) {
-                text.append(text.isEmpty() ? "" : " | ").append(message.replaceAll("\\s+", " "));
-            }
-        }
-        return text.toString();
     }
 }

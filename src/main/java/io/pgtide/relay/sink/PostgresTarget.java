@@ -3,6 +3,7 @@ package io.pgtide.relay.sink;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgtide.relay.config.PostgresUrl;
+import io.pgtide.relay.support.Causes;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -62,7 +63,7 @@ public final class PostgresTarget implements DataSource, AutoCloseable {
         } catch (SQLException e) {
             // unchecked, and Spring's own type: camel-sql's JdbcTemplate passes it on as it is, where a
             // SQLException would become "Failed to obtain JDBC Connection" without the setting's name
-            throw new CannotGetJdbcConnectionException(setting + " (" + parsed + "): cannot connect: " + causes(e), e);
+            throw new CannotGetJdbcConnectionException(setting + " (" + parsed + "): cannot connect: " + Causes.describe(e), e);
         }
     }
 
@@ -82,18 +83,6 @@ public final class PostgresTarget implements DataSource, AutoCloseable {
             pool = new HikariDataSource(config);
         }
         return pool;
-    }
-
-    /** Hikari's timeout says only "not available"; the driver's cause says why (unknown host, refused, auth). */
-    private static String causes(Throwable error) {
-        StringBuilder text = new StringBuilder();
-        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            if (!text.toString().contains(message)) {
-                text.append(text.isEmpty() ? "" : ": ").append(message);
-            }
-        }
-        return text.toString();
     }
 
     @Override

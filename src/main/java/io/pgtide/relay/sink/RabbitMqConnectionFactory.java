@@ -6,6 +6,7 @@ import com.rabbitmq.client.AuthenticationFailureException;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import io.pgtide.relay.support.Causes;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -76,7 +77,7 @@ public final class RabbitMqConnectionFactory extends CachingConnectionFactory {
                         + settings + ".host, " + settings + ".port): " + e.getMessage()), e);
             } catch (IOException e) {
                 throw named(new IOException("RabbitMQ at " + where(resolver) + " (settings " + settings + ".host, "
-                        + settings + ".port): " + describe(e)), e);
+                        + settings + ".port): " + Causes.describe(e)), e);
             } catch (TimeoutException e) {
                 throw named(new TimeoutException("RabbitMQ at " + where(resolver) + " did not answer in time (settings "
                         + settings + ".host, " + settings + ".port): " + e.getMessage()), e);
@@ -99,18 +100,6 @@ public final class RabbitMqConnectionFactory extends CachingConnectionFactory {
             } catch (IOException e) {
                 return getHost() + ":" + getPort();
             }
-        }
-
-        /** An I/O error during the handshake often says nothing itself; its cause does. */
-        private static String describe(Throwable error) {
-            StringBuilder text = new StringBuilder();
-            for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-                if (!text.toString().contains(message)) {
-                    text.append(text.isEmpty() ? "" : ": ").append(message);
-                }
-            }
-            return text.toString();
         }
     }
 }
