@@ -3,11 +3,13 @@ package io.pgtide.relay.bench;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.Scrape;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -60,6 +62,11 @@ public final class DrainBenchmark {
             long start = System.nanoTime();
             waitFor(db, "SELECT last_id FROM tide.relay_consumer_offsets", last - 1);
             double seconds = (System.nanoTime() - start) / 1e9;
+            Map<String, Double> metrics = Scrape.metrics(relay.managementUrl() + "/metrics");
+            double batches = metrics.get("pg_tide_relay_batch_duration_seconds_count{pipeline=\"orders-to-kafka\"}");
+            double inRoute = metrics.get("pg_tide_relay_batch_duration_seconds_sum{pipeline=\"orders-to-kafka\"}");
+            System.out.printf(Locale.ROOT, "  relay: %.0f batches, %.1f ms per batch in all, %.1f ms of it from exchange"
+                    + " start to offset advanced%n", batches, seconds * 1000 / batches, inRoute * 1000 / batches);
             return (last - firstBatchEnd) / seconds;
         }
     }
