@@ -44,6 +44,8 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
                 .maximumRedeliveryDelay("{{pg-tide.redelivery.maximumDelay:10000}}")
                 .useExponentialBackOff()
                 .backOffMultiplier(2)
+                // +-15 % jitter: relays retrying against one recovering sink do not stampede it together
+                .useCollisionAvoidance()
                 .retryAttemptedLogLevel(LoggingLevel.WARN);
         pipeline.errorHandler(retries);
         // a rejection of the message itself is not retried: isolate the poison, set it aside, go on
