@@ -8,10 +8,12 @@ import io.pgtide.relay.db.SchemaCheck;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code pg-tide demo}: a relay with something to relay. Without a database URL it starts an embedded
@@ -19,6 +21,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * pipelines of {@code examples/demo} (a log sink) until Ctrl-C.
  */
 final class Demo {
+
+    /** Ctrl-C stops the embedded server too: the publisher's lost connection is expected then. */
+    private static final AtomicBoolean STOPPING = new AtomicBoolean();
 
     private Demo() {
     }
@@ -42,6 +47,7 @@ final class Demo {
                 SchemaCheck.ensureInstalled(connection);
                 st.execute("SELECT tide.outbox_create('orders')");
             }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> STOPPING.set(true)));
             Thread publisher = new Thread(() -> publish(database), "demo-publisher");
             publisher.setDaemon(true);
             publisher.start();
@@ -51,6 +57,9 @@ final class Demo {
                     + "/metrics, readiness at /observe/health/ready; in another terminal: "
                     + "PG_TIDE_RELAY_POSTGRES_URL='" + url.jdbcUrl() + "?user=postgres' target/pg-tide/bin/pg-tide status");
             new Relay(settings, database).run();
+            publisher.interrupt();
+            publisher.join(2000);
+            System.out.println("pg-tide demo: stopped");
         } finally {
             if (embedded != null) {
                 embedded.close();
@@ -60,7 +69,8 @@ final class Demo {
 
     private static void publish(Database database) {
         String[] customers = {"ada", "grace", "linus", "barbara"};
-        try (Connection connection = database.pool().getConnection();
+        // a session of its own: the relay's pool closes with the relay, before this thread is told to stop
+        try (Connection connection = database.openSession("pg_tide demo publisher");
              PreparedStatement ps = connection.prepareStatement(
                      "SELECT tide.outbox_publish('orders', ?::jsonb, ?::jsonb, ?)")) {
             for (int order = 1; !Thread.currentThread().isInterrupted(); order++) {
@@ -72,8 +82,12 @@ final class Demo {
                 ps.execute();
                 Thread.sleep(500);
             }
-        } catch (Exception e) {
-            System.err.println("pg-tide demo: publisher stopped: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (SQLException e) {
+            if (!STOPPING.get()) {
+                System.err.println("pg-tide demo: publisher stopped: " + e.getMessage());
+            }
         }
     }
 }
