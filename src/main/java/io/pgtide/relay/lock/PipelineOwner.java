@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
+import org.apache.camel.ServiceStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +90,10 @@ final class PipelineOwner implements Runnable {
             if (!session.alive()) {
                 LOG.warn("Pipeline {}: lost its lock session; stopping the route", pipeline);
                 release();
+            } else if (routeStopped()) {
+                // the lock can be taken before the route is added to the context (startRoute of an
+                // unknown route does nothing): start it once it is there
+                startRoute();
             }
             return;
         }
@@ -104,6 +109,11 @@ final class PipelineOwner implements Runnable {
         if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
             startRoute();
         }
+    }
+
+    private boolean routeStopped() {
+        ServiceStatus status = context.getRouteController().getRouteStatus(pipeline);
+        return status != null && status.isStopped();
     }
 
     private void startRoute() {

@@ -21,12 +21,9 @@ import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.util.JedisURIHelper;
 
-/**
- * Appends each outbox message of a batch to a Redis stream with XADD (fields {@code id}, {@code key},
- * {@code headers}, {@code payload}): the whole batch in one pipelined round trip, and the exchange succeeds
- * only once every XADD of it was answered with an entry id. camel-spring-redis has no stream commands.
- * Configured like an endpoint, as a bean of the pipeline file: {@code url}, {@code stream}, {@code timeout}.
- */
+// camel-spring-redis has no stream commands, so this uses the Jedis client it brings. It is configured like an
+// endpoint (url, stream, timeout) as a bean of the pipeline file, and started and stopped with its route.
+/** Appends a batch of outbox messages to a Redis stream, one XADD each in one pipelined round trip, every reply checked. */
 public final class RedisStreamSink extends ServiceSupport implements Processor {
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -8,7 +8,15 @@ import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
 import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
@@ -33,11 +41,14 @@ public final class DrainBenchmark {
         int messages = Integer.getInteger("bench.messages", 100_000);
         int textbookMessages = Integer.getInteger("bench.textbookMessages", Math.min(messages, 20_000));
         try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withExtension()) {
+            double producer = rawProducer(broker, messages);
             double relay = relay(db, broker, messages);
             double textbook = textbook(db, broker, textbookMessages);
             System.out.printf(Locale.ROOT, "%nbacklog drain outbox -> Kafka, 1 KiB JSON%n");
             System.out.printf(Locale.ROOT, "  pg_tide relay     %,9d msgs  %,10.0f msg/s%n", messages, relay);
             System.out.printf(Locale.ROOT, "  textbook route    %,9d msgs  %,10.0f msg/s%n", textbookMessages, textbook);
+            System.out.printf(Locale.ROOT, "  plain producer    %,9d msgs  %,10.0f msg/s (same broker and producer settings,"
+                    + " no database: the sink's limit; relay at %.0f %% of it)%n", messages, producer, 100 * relay / producer);
             System.out.printf(Locale.ROOT, "  ratio relay/textbook %.1fx (goals: >= 50,000 msg/s, >= 20x)%n",
                     relay / textbook);
         }
@@ -68,6 +79,31 @@ public final class DrainBenchmark {
             System.out.printf(Locale.ROOT, "  relay: %.0f batches, %.1f ms per batch in all, %.1f ms of it from exchange"
                     + " start to offset advanced%n", batches, seconds * 1000 / batches, inRoute * 1000 / batches);
             return (last - firstBatchEnd) / seconds;
+        }
+    }
+
+    /** msg/s of a plain Kafka producer sending records like the pipeline's, with the pipeline's producer settings. */
+    static double rawProducer(KafkaBroker broker, int messages) throws Exception {
+        Kafka.createTopic(broker.bootstrapServers(), "bench-raw", 1);
+        Map<String, Object> config = Map.of("bootstrap.servers", broker.bootstrapServers(), "acks", "all",
+                "enable.idempotence", "true", "batch.size", 262144, "linger.ms", 5);
+        String payload = "{\"order\": 1, \"customer\": \"c1\", \"note\": \"" + "x".repeat(960) + "\"}";
+        try (KafkaProducer<String, String> producer =
+                     new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
+            long start = System.nanoTime();
+            for (int sent = 0; sent < messages; sent += 1000) {
+                // like the relay: a batch of 1000 sent, then every acknowledgement awaited
+                List<Future<RecordMetadata>> acks = new ArrayList<>(1000);
+                for (int i = 0; i < 1000; i++) {
+                    ProducerRecord<String, String> record = new ProducerRecord<>("bench-raw", "c" + (i % 97), payload);
+                    record.headers().add("pg_tide_message_id", ("orders:" + (sent + i)).getBytes(StandardCharsets.UTF_8));
+                    acks.add(producer.send(record));
+                }
+                for (Future<RecordMetadata> ack : acks) {
+                    ack.get();
+                }
+            }
+            return messages / ((System.nanoTime() - start) / 1e9);
         }
     }
 
