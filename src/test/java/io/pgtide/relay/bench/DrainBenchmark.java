@@ -1,5 +1,6 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.RelayHarness;
@@ -7,7 +8,6 @@ import io.pgtide.relay.testing.Scrape;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,9 +30,6 @@ import org.postgresql.ds.PGSimpleDataSource;
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.DrainBenchmark [-Dbench.messages=100000]</pre>
  */
 public final class DrainBenchmark {
-
-    private static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97),"
-            + " 'note', repeat('x', 960))";
 
     private DrainBenchmark() {
     }
@@ -59,7 +56,7 @@ public final class DrainBenchmark {
     static double relay(TestDatabase db, KafkaBroker broker, int messages) throws Exception {
         db.execute("SELECT tide.outbox_create('orders')");
         db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload)"
-                + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + " FROM generate_series(1, " + messages + ") g");
+                + " SELECT 'orders', 'c' || (g % 97), " + Backlog.PAYLOAD_SQL + " FROM generate_series(1, " + messages + ") g");
         db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
         Kafka.createTopic(broker.bootstrapServers(), "bench-relay", 1);
         Path routes = Files.createTempDirectory("bench-routes");
@@ -69,9 +66,9 @@ public final class DrainBenchmark {
                 .replace("{{kafka.brokers:localhost:9092}}", broker.bootstrapServers()));
         long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
         try (RelayHarness relay = RelayHarness.start(db, routes, "bench")) {
-            long firstBatchEnd = waitFor(db, "SELECT last_id FROM tide.relay_consumer_offsets", 0);
+            long firstBatchEnd = Backlog.waitAbove(db, "SELECT last_id FROM tide.relay_consumer_offsets", 0);
             long start = System.nanoTime();
-            waitFor(db, "SELECT last_id FROM tide.relay_consumer_offsets", last - 1);
+            Backlog.waitAbove(db, "SELECT last_id FROM tide.relay_consumer_offsets", last - 1);
             double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Double> metrics = Scrape.metrics(relay.managementUrl() + "/metrics");
             double batches = metrics.get("pg_tide_relay_batch_duration_seconds_count{pipeline=\"orders-to-kafka\"}");
@@ -112,7 +109,7 @@ public final class DrainBenchmark {
         db.execute("CREATE TABLE textbook_outbox (id bigserial PRIMARY KEY, payload jsonb NOT NULL,"
                 + " processed boolean NOT NULL DEFAULT false)");
         db.execute("CREATE INDEX ON textbook_outbox (id) WHERE NOT processed");
-        db.execute("INSERT INTO textbook_outbox (payload) SELECT " + PAYLOAD_SQL + " FROM generate_series(1, " + messages
+        db.execute("INSERT INTO textbook_outbox (payload) SELECT " + Backlog.PAYLOAD_SQL + " FROM generate_series(1, " + messages
                 + ") g");
         db.execute("VACUUM ANALYZE textbook_outbox");
         Kafka.createTopic(broker.bootstrapServers(), "bench-textbook", 1);
@@ -136,23 +133,12 @@ public final class DrainBenchmark {
         camel.start();
         try {
             String processed = "SELECT count(*) FROM textbook_outbox WHERE processed";
-            long first = waitFor(db, processed, 0);
+            long first = Backlog.waitAbove(db, processed, 0);
             long start = System.nanoTime();
-            waitFor(db, processed, messages - 1);
+            Backlog.waitAbove(db, processed, messages - 1);
             return (messages - first) / ((System.nanoTime() - start) / 1e9);
         } finally {
             camel.stop();
         }
-    }
-
-    /** Polls a count-like query until it exceeds {@code above}; returns the value seen. */
-    private static long waitFor(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
-        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
-            Long value = db.queryOne(Long.class, sql);
-            if (value != null && value > above) {
-                return value;
-            }
-        }
-        throw new IllegalStateException("timed out: " + sql);
     }
 }

@@ -1,6 +1,6 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.sql.SQLException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +28,6 @@ import javax.crypto.spec.SecretKeySpec;
 public final class HttpSinkBenchmark {
 
     private static final String SECRET_VARIABLE = "PG_TIDE_WEBHOOK_SECRET";
-    private static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97),"
-            + " 'note', repeat('x', 960))";
 
     private HttpSinkBenchmark() {
     }
@@ -65,35 +62,13 @@ public final class HttpSinkBenchmark {
 
     private static Result run(String example, String pipeline, int messages, byte[] secret) throws Exception {
         try (Receiver server = Receiver.start(secret); TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
-            db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
-                    + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
-                    + " FROM generate_series(1, " + messages + ") g");
-            db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
+            Backlog.fill(db, messages);
             Path routes = Files.createTempDirectory("bench-routes");
             Files.writeString(routes.resolve(pipeline + ".yaml"), Files.readString(Path.of(example))
                     .replace("{{webhook.url:http://localhost:8080/orders}}", server.url("/orders")));
-            long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
-            String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = '" + pipeline + "'";
-            try (RelayHarness relay = RelayHarness.start(db, routes, "bench")) {
-                long firstBatchEnd = waitFor(db, offset, 0);
-                long start = System.nanoTime();
-                waitFor(db, offset, last - 1);
-                double seconds = (System.nanoTime() - start) / 1e9;
-                return new Result((last - firstBatchEnd) / seconds, server.accepted.get(), server.badSignatures.get());
-            }
+            double rate = Backlog.drainRate(db, routes, pipeline);
+            return new Result(rate, server.accepted.get(), server.badSignatures.get());
         }
-    }
-
-    /** Polls a count-like query until it exceeds {@code above}; returns the value seen. */
-    private static long waitFor(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
-        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
-            Long value = db.queryOne(Long.class, sql);
-            if (value != null && value > above) {
-                return value;
-            }
-        }
-        throw new IllegalStateException("timed out: " + sql);
     }
 
     /** A webhook receiver that checks X-Pg-Tide-Signature (its own HMAC, not the signer's code) and counts. */

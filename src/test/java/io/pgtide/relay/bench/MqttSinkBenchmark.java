@@ -1,18 +1,16 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.testing.Backlog;
+import io.pgtide.relay.testing.BenchmarkMain;
+import io.pgtide.relay.testing.MqttMessageCallback;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /**
  * Backlog drain through examples/routes/orders-to-mqtt.yaml to the machine's Mosquitto (QoS 1, one publish per
@@ -26,14 +24,7 @@ public final class MqttSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        // exit explicitly, also on failure: client threads (paho, jnats) would keep exec:java waiting
-        try {
-            run(Integer.getInteger("bench.messages", 20_000));
-            System.exit(0);
-        } catch (Throwable e) {
-            e.printStackTrace();
-            System.exit(1);
-        }
+        BenchmarkMain.run(MqttSinkBenchmark::run);
     }
 
     private static void run(int messages) throws Exception {
@@ -41,30 +32,10 @@ public final class MqttSinkBenchmark {
         AtomicInteger received = new AtomicInteger();
         MqttClient subscriber = new MqttClient("tcp://127.0.0.1:1883", "pg-tide-bench-sub", new MemoryPersistence());
         // a callback, not subscribe(..., IMqttMessageListener[]): that overload of paho 1.2.5 recurses forever
-        subscriber.setCallback(new MqttCallback() {
+        subscriber.setCallback(new MqttMessageCallback() {
             @Override
             public void messageArrived(String topic, MqttMessage message) {
                 received.incrementAndGet();
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException exception) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
             }
         });
         subscriber.connect(new MqttConnectionOptions());
@@ -73,7 +44,8 @@ public final class MqttSinkBenchmark {
             Path routes = NatsSinkBenchmark.pipeline("examples/routes/orders-to-mqtt.yaml",
                     "\"orders/${header.pg_tide_key}\"", "\"" + prefix + "/${header.pg_tide_key}\"",
                     "{{mqtt.brokerUrl:tcp://localhost:1883}}", "tcp://127.0.0.1:1883");
-            double rate = NatsSinkBenchmark.drain(db, routes, "orders-to-mqtt", messages);
+            Backlog.fill(db, messages);
+            double rate = Backlog.drainRate(db, routes, "orders-to-mqtt");
             // the subscriber trails the relay: wait until its count stops moving (Mosquitto drops QoS 1 messages
             // beyond max_queued_messages, 1000 by default, for a subscriber that falls behind)
             for (int seen = -1; seen != received.get(); Thread.sleep(1000)) {

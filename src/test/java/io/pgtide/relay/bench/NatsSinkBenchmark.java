@@ -4,11 +4,11 @@ import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.api.StreamConfiguration;
-import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.Backlog;
+import io.pgtide.relay.testing.BenchmarkMain;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
@@ -16,26 +16,16 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Backlog drain through examples/routes/orders-to-nats.yaml into a JetStream file stream on the machine's NATS
  * server (one synchronous, acknowledged publish per message). Prints msg/s from the first advanced offset to
- * the last row. Also holds the drain measurement the other sink benchmarks share.
+ * the last row. Also holds the pipeline file and report the other sink benchmarks share.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.NatsSinkBenchmark [-Dbench.messages=20000]</pre>
  */
 public final class NatsSinkBenchmark {
-
-    /** About 1 KiB of JSON per message, as in DrainBenchmark. */
-    static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97), 'note', repeat('x', 960))";
 
     private NatsSinkBenchmark() {
     }
 
     public static void main(String[] args) {
-        // exit explicitly, also on failure: client threads (paho, jnats) would keep exec:java waiting
-        try {
-            run(Integer.getInteger("bench.messages", 20_000));
-            System.exit(0);
-        } catch (Throwable e) {
-            e.printStackTrace();
-            System.exit(1);
-        }
+        BenchmarkMain.run(NatsSinkBenchmark::run);
     }
 
     private static void run(int messages) throws Exception {
@@ -48,7 +38,8 @@ public final class NatsSinkBenchmark {
             try {
                 Path routes = pipeline("examples/routes/orders-to-nats.yaml", "nats:orders", "nats:" + subject,
                         "{{nats.servers:localhost:4222}}", "127.0.0.1:4222");
-                double rate = drain(db, routes, "orders-to-nats", messages);
+                Backlog.fill(db, messages);
+                double rate = Backlog.drainRate(db, routes, "orders-to-nats");
                 long stored = jsm.getStreamInfo(name).getStreamState().getMsgCount();
                 report("outbox -> NATS JetStream (file stream, sync publish + ack, Nats-Msg-Id)", messages, rate,
                         stored + " messages in the stream");
@@ -67,39 +58,8 @@ public final class NatsSinkBenchmark {
         return routes;
     }
 
-    /**
-     * Inserts a backlog of {@code messages} rows in one statement, starts a relay on the routes folder and
-     * returns msg/s of the pipeline from its first advanced offset to the last row.
-     */
-    static double drain(TestDatabase db, Path routes, String pipeline, int messages) throws Exception {
-        db.execute("SELECT tide.outbox_create('orders')");
-        db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
-                + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
-                + " FROM generate_series(1, " + messages + ") g");
-        db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
-        long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
-        String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = '" + pipeline + "'";
-        try (RelayHarness relay = RelayHarness.start(db, routes, "bench")) {
-            long firstBatchEnd = waitFor(db, offset, 0);
-            long start = System.nanoTime();
-            waitFor(db, offset, last - 1);
-            return (last - firstBatchEnd) / ((System.nanoTime() - start) / 1e9);
-        }
-    }
-
     static void report(String what, int messages, double rate, String check) {
         System.out.printf(Locale.ROOT, "%nbacklog drain %s, 1 KiB JSON%n", what);
         System.out.printf(Locale.ROOT, "  %,d msgs  %,.0f msg/s  (%s)%n", messages, rate, check);
-    }
-
-    /** Polls a count-like query until it exceeds {@code above}; returns the value seen. */
-    private static long waitFor(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
-        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
-            Long value = db.queryOne(Long.class, sql);
-            if (value != null && value > above) {
-                return value;
-            }
-        }
-        throw new IllegalStateException("timed out: " + sql);
     }
 }

@@ -3,11 +3,10 @@ package io.pgtide.relay.bench;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.Locale;
 
 /**
@@ -21,8 +20,6 @@ import java.util.Locale;
 public final class RabbitMqSinkBenchmark {
 
     private static final String PIPELINE = "orders-to-rabbitmq";
-    private static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97),"
-            + " 'note', repeat('x', 960))";
 
     private RabbitMqSinkBenchmark() {
     }
@@ -42,24 +39,12 @@ public final class RabbitMqSinkBenchmark {
             channel.queueDeclare(exchange, durable, false, false, null);
             channel.queueBind(exchange, exchange, "#");
             try {
-                db.execute("SELECT tide.outbox_create('orders')");
-                db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
-                        + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
-                        + " FROM generate_series(1, " + messages + ") g");
-                db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
+                Backlog.fill(db, messages);
                 Path routes = Files.createTempDirectory("bench-routes");
                 Files.writeString(routes.resolve(PIPELINE + ".yaml"), Files.readString(Path.of("examples/routes/" + PIPELINE + ".yaml"))
                         .replace("spring-rabbitmq:orders", "spring-rabbitmq:" + exchange)
                         .replace("{{rabbitmq.host:localhost}}", "127.0.0.1"));
-                long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
-                String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = '" + PIPELINE + "'";
-                double rate;
-                try (RelayHarness relay = RelayHarness.start(db, routes, "bench")) {
-                    long firstBatchEnd = waitFor(db, offset, 0);
-                    long start = System.nanoTime();
-                    waitFor(db, offset, last - 1);
-                    rate = (last - firstBatchEnd) / ((System.nanoTime() - start) / 1e9);
-                }
+                double rate = Backlog.drainRate(db, routes, PIPELINE);
                 long queued = channel.messageCount(exchange);
                 System.out.printf(Locale.ROOT, "%nbacklog drain outbox -> RabbitMQ on 127.0.0.1, 1 KiB JSON, persistent,"
                         + " %s queue, publisher confirm per message%n", durable ? "durable" : "non-durable");
@@ -71,16 +56,5 @@ public final class RabbitMqSinkBenchmark {
             }
         }
         System.exit(0);
-    }
-
-    /** Polls a count-like query until it exceeds {@code above}; returns the value seen. */
-    private static long waitFor(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
-        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
-            Long value = db.queryOne(Long.class, sql);
-            if (value != null && value > above) {
-                return value;
-            }
-        }
-        throw new IllegalStateException("timed out: " + sql);
     }
 }

@@ -1,5 +1,7 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.testing.Backlog;
+import io.pgtide.relay.testing.BenchmarkMain;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -17,14 +19,7 @@ public final class RedisSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        // exit explicitly, also on failure: client threads (paho, jnats) would keep exec:java waiting
-        try {
-            run(Integer.getInteger("bench.messages", 20_000));
-            System.exit(0);
-        } catch (Throwable e) {
-            e.printStackTrace();
-            System.exit(1);
-        }
+        BenchmarkMain.run(RedisSinkBenchmark::run);
     }
 
     private static void run(int messages) throws Exception {
@@ -34,7 +29,8 @@ public final class RedisSinkBenchmark {
                 Path routes = NatsSinkBenchmark.pipeline("examples/routes/orders-to-redis.yaml",
                         "\"pg-tide:orders\"", "\"" + stream + "\"",
                         "{{redis.url:redis://localhost:6379}}", "redis://127.0.0.1:6379");
-                double rate = NatsSinkBenchmark.drain(db, routes, "orders-to-redis", messages);
+                Backlog.fill(db, messages);
+                double rate = Backlog.drainRate(db, routes, "orders-to-redis");
                 NatsSinkBenchmark.report("outbox -> Redis stream (XADD per message, pipelined per batch)", messages, rate,
                         redis.xlen(stream) + " entries in the stream");
             } finally {

@@ -7,6 +7,7 @@ import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;

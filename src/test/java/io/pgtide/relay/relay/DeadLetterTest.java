@@ -3,6 +3,7 @@ package io.pgtide.relay.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.Scrape;
 import io.pgtide.relay.testing.TestDatabase;

@@ -1,5 +1,8 @@
 package io.pgtide.relay.sink;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -106,7 +109,7 @@ class HttpSinkTest {
             List<Long> committed = Producers.publish(db, "orders", 3, 300);
 
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                long last = lastRow(db);
+                long last = lastRow(db, "orders");
                 await(Duration.ofSeconds(30), "the offset to reach the last row", () -> offset(db, "orders-to-webhook") == last);
             }
 
@@ -174,10 +177,10 @@ class HttpSinkTest {
                 long stalled = offset(db, "orders-to-webhook");
                 Thread.sleep(2_000);
                 assertEquals(stalled, offset(db, "orders-to-webhook"), "the offset does not move while the webhook fails");
-                assertTrue(lastRow(db) > stalled, "messages kept coming during the outage");
+                assertTrue(lastRow(db, "orders") > stalled, "messages kept coming during the outage");
 
                 List<Long> committed = producers.stop();
-                long last = lastRow(db);
+                long last = lastRow(db, "orders");
                 await(Duration.ofSeconds(40), "the offset to reach the last row after the outage",
                         () -> offset(db, "orders-to-webhook") == last);
                 watch.check();
@@ -220,7 +223,7 @@ class HttpSinkTest {
             List<Long> committed = Producers.publish(db, "orders", 3, 300);   // one batch of 300
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
                  OffsetWatch watch = OffsetWatch.start(db, "orders-to-webhook", server)) {
-                long last = lastRow(db);
+                long last = lastRow(db, "orders");
                 await(Duration.ofSeconds(45), "the offset to reach the last row", () -> offset(db, "orders-to-webhook") == last);
                 watch.check();
                 assertEquals(List.of(), watch.violations(), "the offset passed messages the webhook had not accepted");
@@ -248,7 +251,7 @@ class HttpSinkTest {
             pipeline(routes, BATCH, "orders-to-webhook-batch", Map.of(URL_PLACEHOLDER, server.url("/orders")));
             List<Long> committed = Producers.publish(db, "orders", 4, 2_100);
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                long last = lastRow(db);
+                long last = lastRow(db, "orders");
                 await(Duration.ofSeconds(30), "the offset to reach the last row",
                         () -> offset(db, "orders-to-webhook-batch") == last);
             }
@@ -314,7 +317,7 @@ class HttpSinkTest {
                 await(Duration.ofSeconds(20), "both errors in the log", () ->
                         logs.contains("environment variable " + missingVariable) && logs.contains("nosuchhost.invalid"));
                 Producers.publish(db, "orders", 2, 100);                  // more after the failures began
-                long last = lastRow(db);
+                long last = lastRow(db, "orders");
                 await(Duration.ofSeconds(20), "the good pipeline to deliver everything",
                         () -> offset(db, "orders-to-webhook") == last);
                 // the batch's retries run out after ~15 s: the final error names the file and line of the step
@@ -355,31 +358,6 @@ class HttpSinkTest {
         Path file = folder.resolve(pipeline + ".yaml");
         Files.writeString(file, yaml);
         return file;
-    }
-
-    static long offset(TestDatabase db, String pipeline) throws SQLException {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
-        return id == null ? -1 : id;
-    }
-
-    static long lastRow(TestDatabase db) throws SQLException {
-        return db.queryOne(Long.class, "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = 'orders'"
-                + " ORDER BY tx DESC, id DESC LIMIT 1");
-    }
-
-    static void await(Duration timeout, String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    @FunctionalInterface
-    interface Check {
-        boolean holds() throws Exception;
     }
 
     record Row(long id, String key, String payload, String n) {

@@ -1,15 +1,16 @@
 package io.pgtide.relay.sink;
 
-import static io.pgtide.relay.sink.NatsSinkTest.await;
 import static io.pgtide.relay.sink.NatsSinkTest.insertBurst;
-import static io.pgtide.relay.sink.NatsSinkTest.lastRow;
-import static io.pgtide.relay.sink.NatsSinkTest.offset;
 import static io.pgtide.relay.sink.NatsSinkTest.unique;
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgtide.relay.sink.NatsSinkTest.LogCapture;
-import io.pgtide.relay.sink.NatsSinkTest.Rows;
+import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.MqttMessageCallback;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TcpProxy;
@@ -25,11 +26,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -64,7 +62,7 @@ class MqttSinkTest {
             await(Duration.ofSeconds(5), "the subscriber to receive every message", () -> subscriber.received.size() >= 600);
             Thread.sleep(300);
             assertEquals(600, subscriber.received.size(), "each message once when nothing failed");
-            Rows rows = Rows.of(db, "orders");
+            OutboxRows rows = OutboxRows.of(db, "orders");
             for (Received m : subscriber.received) {
                 long id = Long.parseLong(m.user.get("pg_tide_id"));
                 assertEquals("orders:" + id, m.user.get("pg_tide_message_id"), "the stable id is a user property");
@@ -97,7 +95,7 @@ class MqttSinkTest {
                 proxy.cut();
                 Thread.sleep(1500);
                 long stalled = offset(db, "orders-to-mqtt");
-                List<Long> acknowledged = Rows.of(db, "orders").upTo(stalled);
+                List<Long> acknowledged = OutboxRows.of(db, "orders").upTo(stalled);
                 // the subscriber is connected directly: what the broker acknowledged reaches it within moments
                 await(Duration.ofSeconds(2), "every message up to the offset at the subscriber",
                         () -> new HashSet<>(subscriber.ids()).containsAll(acknowledged));
@@ -114,7 +112,7 @@ class MqttSinkTest {
                 Set<Long> lost = new HashSet<>(committed);
                 lost.removeAll(subscriber.ids());
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
-                Rows.of(db, "orders").assertOrderPerKey(subscriber.ids());
+                OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
             }
         }
     }
@@ -148,7 +146,7 @@ class MqttSinkTest {
                         () -> offset(db, "orders-to-mqtt") == last);
                 Thread.sleep(500);
                 assertEquals(500, new HashSet<>(subscriber.ids()).size(), "every message arrived");
-                Rows.of(db, "orders").assertOrderPerKey(subscriber.ids());
+                OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
             }
         }
     }
@@ -189,7 +187,7 @@ class MqttSinkTest {
     }
 
     /** A paho MQTT 5 client subscribed at QoS 1 to {@code <prefix>/#}, directly on the broker. */
-    static final class Subscriber implements MqttCallback, AutoCloseable {
+    static final class Subscriber extends MqttMessageCallback implements AutoCloseable {
         final List<Received> received = new CopyOnWriteArrayList<>();
         private final MqttClient client;
 
@@ -217,26 +215,6 @@ class MqttSinkTest {
             }
             received.add(new Received(topic, new String(message.getPayload(), StandardCharsets.UTF_8), user,
                     properties.getContentType(), message.getQos()));
-        }
-
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException exception) {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
 
         @Override

@@ -1,5 +1,8 @@
 package io.pgtide.relay.sink;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +15,8 @@ import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamState;
 import io.nats.client.impl.Headers;
+import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TcpProxy;
@@ -19,26 +24,15 @@ import io.pgtide.relay.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * examples/routes/orders-to-nats.yaml against the machine's NATS JetStream server: stable ids as
  * {@code Nats-Msg-Id} (a batch delivered twice is stored once), keys and headers, at-least-once through a
  * connection cut and through a stream that refuses publishes for longer than the redelivery budget, order
- * per key, and a bad server address that fails only its own pipeline. Its static helpers (offsets, rows in
- * (tx, id) order, order per key, log capture) serve MqttSinkTest and RedisSinkTest too.
+ * per key, and a bad server address that fails only its own pipeline. Its burst insert and unique names serve
+ * MqttSinkTest and RedisSinkTest too.
  */
 class NatsSinkTest {
 
@@ -90,7 +84,7 @@ class NatsSinkTest {
             }
             List<MessageInfo> stored = stream.read();
             assertEquals(committed.size(), stored.size(), "each message stored once when nothing failed");
-            Rows rows = Rows.of(db, "orders");
+            OutboxRows rows = OutboxRows.of(db, "orders");
             List<Long> delivered = new ArrayList<>();
             for (MessageInfo m : stored) {
                 Headers h = m.getHeaders();
@@ -135,7 +129,7 @@ class NatsSinkTest {
                 proxy.cut();
                 Thread.sleep(1500);
                 long stalled = offset(db, "orders-to-nats");
-                assertTrue(stream.ids().containsAll(Rows.of(db, "orders").upTo(stalled)),
+                assertTrue(stream.ids().containsAll(OutboxRows.of(db, "orders").upTo(stalled)),
                         "every message up to the offset was acknowledged by the stream");
                 Thread.sleep(3000);
                 assertEquals(stalled, offset(db, "orders-to-nats"), "the offset does not move while NATS is cut off");
@@ -152,7 +146,7 @@ class NatsSinkTest {
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
                 assertEquals(delivered.size(), new HashSet<>(delivered).size(),
                         "publishes repeated around the cut were deduplicated by Nats-Msg-Id");
-                Rows.of(db, "orders").assertOrderPerKey(delivered);
+                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
     }
@@ -185,7 +179,7 @@ class NatsSinkTest {
                         () -> offset(db, "orders-to-nats") == last);
                 List<Long> delivered = stream.pgTideIds();
                 assertEquals(500, delivered.size(), "each message stored once");
-                Rows.of(db, "orders").assertOrderPerKey(delivered);
+                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
     }
@@ -293,126 +287,5 @@ class NatsSinkTest {
 
     static String unique() {
         return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-    }
-
-    static long offset(TestDatabase db, String pipeline) throws SQLException {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
-        return id == null ? -1 : id;
-    }
-
-    static long lastRow(TestDatabase db, String outbox) throws SQLException {
-        return db.queryOne(Long.class,
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
-    }
-
-    static void await(Duration timeout, String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    @FunctionalInterface
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    /** Collects every log line (message and causes) of the relay while open, to find the error a user would read. */
-    static final class LogCapture extends AbstractAppender implements AutoCloseable {
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-
-        private LogCapture() {
-            super("sink-test-capture-" + unique(), null, null, true, Property.EMPTY_ARRAY);
-        }
-
-        static LogCapture open() {
-            LogCapture capture = new LogCapture();
-            capture.start();
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().addAppender(capture, Level.ALL, null);
-            context.updateLoggers();
-            return capture;
-        }
-
-        @Override
-        public void append(LogEvent event) {
-            StringBuilder line = new StringBuilder(event.getLevel() + " [" + event.getThreadName() + "] "
-                    + event.getMessage().getFormattedMessage());
-            for (Throwable t = event.getThrown(); t != null && t.getCause() != t; t = t.getCause()) {
-                line.append(" | ").append(t);
-            }
-            lines.add(line.toString());
-        }
-
-        /** True when one line holds every one of the words. */
-        boolean contains(String... words) {
-            return lines.stream().anyMatch(line -> java.util.Arrays.stream(words).allMatch(line::contains));
-        }
-
-        /** The first line holding every word, for assertions on its wording. */
-        String find(String... words) {
-            return lines.stream().filter(line -> java.util.Arrays.stream(words).allMatch(line::contains)).findFirst()
-                    .orElse(null);
-        }
-
-        @Override
-        public void close() {
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().removeAppender(getName());
-            context.updateLoggers();
-            stop();
-        }
-    }
-
-    /** The outbox's rows: (tx, id) order, key, payload text and header n of each id. */
-    static final class Rows {
-        final List<Long> order = new ArrayList<>();
-        final Map<Long, String> key = new HashMap<>();
-        final Map<Long, String> payload = new HashMap<>();
-        final Map<Long, String> n = new HashMap<>();
-
-        static Rows of(TestDatabase db, String outbox) throws SQLException {
-            Rows rows = new Rows();
-            try (java.sql.Connection c = db.connect(); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT id, key, payload::text, headers->>'n' FROM tide.tide_outbox_messages"
-                         + " WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
-                while (rs.next()) {
-                    long id = rs.getLong(1);
-                    rows.order.add(id);
-                    rows.key.put(id, rs.getString(2));
-                    rows.payload.put(id, rs.getString(3));
-                    rows.n.put(id, rs.getString(4));
-                }
-            }
-            return rows;
-        }
-
-        /** The ids in (tx, id) order up to and including the offset id. */
-        List<Long> upTo(long offsetId) {
-            int end = order.indexOf(offsetId);
-            return end < 0 ? List.of() : order.subList(0, end + 1);
-        }
-
-        /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */
-        void assertOrderPerKey(List<Long> delivered) {
-            Map<Long, Integer> rank = new HashMap<>();
-            for (int i = 0; i < order.size(); i++) {
-                rank.put(order.get(i), i);
-            }
-            Set<Long> seen = new HashSet<>();
-            Map<String, Long> previous = new HashMap<>();
-            for (long id : delivered) {
-                if (!seen.add(id)) {
-                    continue;
-                }
-                String k = key.get(id);
-                Long before = previous.put(k, id);
-                assertTrue(before == null || rank.get(before) < rank.get(id),
-                        "key " + k + ": message " + id + " arrived after " + before + ", which follows it in (tx, id) order");
-            }
-        }
     }
 }

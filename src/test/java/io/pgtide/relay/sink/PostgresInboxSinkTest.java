@@ -1,10 +1,15 @@
 package io.pgtide.relay.sink;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TcpProxy;
@@ -17,23 +22,13 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,7 +57,7 @@ class PostgresInboxSinkTest {
                 await(Duration.ofSeconds(30), "the offset to reach the last row", () -> offset(db, PIPELINE) == last);
             }
 
-            Rows rows = Rows.of(db, "orders");
+            OutboxRows rows = OutboxRows.of(db, "orders");
             try (Connection c = target.connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT event_id, source, key, headers::text, payload::text,"
                          + " processed_at, attempts FROM tide.inbox_orders ORDER BY id")) {
@@ -137,7 +132,7 @@ class PostgresInboxSinkTest {
                 lost.removeAll(arrived);
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " events lost");
                 assertEquals(committed.size(), arrived.size(), "each event once, the cut's redeliveries included");
-                Rows.of(db, "orders").assertOrderPerKey(arrived);
+                OutboxRows.of(db, "orders").assertOrderPerKey(arrived);
             }
         }
     }
@@ -251,117 +246,5 @@ class PostgresInboxSinkTest {
 
     static String unique() {
         return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-    }
-
-    static long offset(TestDatabase db, String pipeline) throws SQLException {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
-        return id == null ? -1 : id;
-    }
-
-    static long lastRow(TestDatabase db, String outbox) throws SQLException {
-        return db.queryOne(Long.class,
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
-    }
-
-    static void await(Duration timeout, String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    @FunctionalInterface
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    /** Every log line (message and causes) while open: the error a user would read. */
-    static final class LogCapture extends AbstractAppender implements AutoCloseable {
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-
-        private LogCapture() {
-            super("inbox-test-capture-" + unique(), null, null, true, Property.EMPTY_ARRAY);
-        }
-
-        static LogCapture open() {
-            LogCapture capture = new LogCapture();
-            capture.start();
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().addAppender(capture, Level.ALL, null);
-            context.updateLoggers();
-            return capture;
-        }
-
-        @Override
-        public void append(LogEvent event) {
-            StringBuilder line = new StringBuilder(event.getLevel() + " " + event.getMessage().getFormattedMessage());
-            for (Throwable t = event.getThrown(); t != null && t.getCause() != t; t = t.getCause()) {
-                line.append(" | ").append(t);
-            }
-            lines.add(line.toString());
-        }
-
-        boolean contains(String... words) {
-            return find(words) != null;
-        }
-
-        String find(String... words) {
-            return lines.stream().filter(line -> Arrays.stream(words).allMatch(line::contains)).findFirst().orElse(null);
-        }
-
-        @Override
-        public void close() {
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().removeAppender(getName());
-            context.updateLoggers();
-            stop();
-        }
-    }
-
-    /** The outbox's rows: (tx, id) order, key, payload and headers text of each id. */
-    static final class Rows {
-        final List<Long> order = new ArrayList<>();
-        final Map<Long, String> key = new HashMap<>();
-        final Map<Long, String> payload = new HashMap<>();
-        final Map<Long, String> headers = new HashMap<>();
-
-        static Rows of(TestDatabase db, String outbox) throws SQLException {
-            Rows rows = new Rows();
-            try (Connection c = db.connect(); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT id, key, payload::text, headers::text FROM tide.tide_outbox_messages"
-                         + " WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
-                while (rs.next()) {
-                    long id = rs.getLong(1);
-                    rows.order.add(id);
-                    rows.key.put(id, rs.getString(2));
-                    rows.payload.put(id, rs.getString(3));
-                    rows.headers.put(id, rs.getString(4));
-                }
-            }
-            return rows;
-        }
-
-        /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */
-        void assertOrderPerKey(List<Long> delivered) {
-            Map<Long, Integer> rank = new HashMap<>();
-            for (int i = 0; i < order.size(); i++) {
-                rank.put(order.get(i), i);
-            }
-            Set<Long> seen = new HashSet<>();
-            Map<String, Long> previous = new HashMap<>();
-            for (long id : delivered) {
-                if (!seen.add(id)) {
-                    continue;
-                }
-                String k = key.get(id);
-                Long before = previous.put(k, id);
-                assertNotNull(rank.get(id), "delivered id " + id + " is not an outbox row");
-                assertTrue(before == null || rank.get(before) < rank.get(id),
-                        "key " + k + ": event " + id + " arrived after " + before + ", which follows it in (tx, id) order");
-            }
-        }
     }
 }

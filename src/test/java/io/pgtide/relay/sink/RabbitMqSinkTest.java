@@ -1,5 +1,8 @@
 package io.pgtide.relay.sink;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,6 +13,8 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TcpProxy;
@@ -17,25 +22,13 @@ import io.pgtide.relay.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,7 +88,7 @@ class RabbitMqSinkTest {
             List<GetResponse> received = topology.drain(committed.size(), Duration.ofSeconds(10));
             assertEquals(committed.size(), received.size(), "each message once when nothing failed");
             assertEquals(0, topology.channel.messageCount(topology.queue), "nothing more");
-            Rows rows = Rows.of(db, "orders");
+            OutboxRows rows = OutboxRows.of(db, "orders");
             List<Long> delivered = new ArrayList<>();
             for (GetResponse r : received) {
                 AMQP.BasicProperties p = r.getProps();
@@ -139,7 +132,7 @@ class RabbitMqSinkTest {
                 Thread.sleep(1500);
                 long stalled = offset(db, "orders-to-rabbitmq");
                 topology.awaitQuiet(delivered);
-                List<Long> upToOffset = Rows.of(db, "orders").upTo(stalled);
+                List<Long> upToOffset = OutboxRows.of(db, "orders").upTo(stalled);
                 assertFalse(upToOffset.isEmpty());
                 assertTrue(new HashSet<>(delivered).containsAll(upToOffset),
                         "every message up to the offset reached the queue (was confirmed) before the offset moved");
@@ -159,7 +152,7 @@ class RabbitMqSinkTest {
                 Set<Long> lost = new HashSet<>(committed);
                 lost.removeAll(delivered);
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
-                Rows.of(db, "orders").assertOrderPerKey(delivered);
+                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
     }
@@ -271,123 +264,5 @@ class RabbitMqSinkTest {
 
     static String unique() {
         return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-    }
-
-    static long offset(TestDatabase db, String pipeline) throws SQLException {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
-        return id == null ? -1 : id;
-    }
-
-    static long lastRow(TestDatabase db, String outbox) throws SQLException {
-        return db.queryOne(Long.class,
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
-    }
-
-    static void await(Duration timeout, String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    @FunctionalInterface
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    /** Every log line (message and causes) while open: the error a user would read. */
-    static final class LogCapture extends AbstractAppender implements AutoCloseable {
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-
-        private LogCapture() {
-            super("rabbitmq-test-capture-" + unique(), null, null, true, Property.EMPTY_ARRAY);
-        }
-
-        static LogCapture open() {
-            LogCapture capture = new LogCapture();
-            capture.start();
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().addAppender(capture, Level.ALL, null);
-            context.updateLoggers();
-            return capture;
-        }
-
-        @Override
-        public void append(LogEvent event) {
-            StringBuilder line = new StringBuilder(event.getLevel() + " " + event.getMessage().getFormattedMessage());
-            for (Throwable t = event.getThrown(); t != null && t.getCause() != t; t = t.getCause()) {
-                line.append(" | ").append(t);
-            }
-            lines.add(line.toString());
-        }
-
-        boolean contains(String... words) {
-            return find(words) != null;
-        }
-
-        String find(String... words) {
-            return lines.stream().filter(line -> Arrays.stream(words).allMatch(line::contains)).findFirst().orElse(null);
-        }
-
-        @Override
-        public void close() {
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().removeAppender(getName());
-            context.updateLoggers();
-            stop();
-        }
-    }
-
-    /** The outbox's rows: (tx, id) order, key, payload text and header n of each id. */
-    static final class Rows {
-        final List<Long> order = new ArrayList<>();
-        final Map<Long, String> key = new HashMap<>();
-        final Map<Long, String> payload = new HashMap<>();
-        final Map<Long, String> n = new HashMap<>();
-
-        static Rows of(TestDatabase db, String outbox) throws SQLException {
-            Rows rows = new Rows();
-            try (java.sql.Connection c = db.connect(); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT id, key, payload::text, headers->>'n' FROM tide.tide_outbox_messages"
-                         + " WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
-                while (rs.next()) {
-                    long id = rs.getLong(1);
-                    rows.order.add(id);
-                    rows.key.put(id, rs.getString(2));
-                    rows.payload.put(id, rs.getString(3));
-                    rows.n.put(id, rs.getString(4));
-                }
-            }
-            return rows;
-        }
-
-        /** The ids in (tx, id) order up to and including the offset id. */
-        List<Long> upTo(long offsetId) {
-            int end = order.indexOf(offsetId);
-            return end < 0 ? List.of() : order.subList(0, end + 1);
-        }
-
-        /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */
-        void assertOrderPerKey(List<Long> delivered) {
-            Map<Long, Integer> rank = new HashMap<>();
-            for (int i = 0; i < order.size(); i++) {
-                rank.put(order.get(i), i);
-            }
-            Set<Long> seen = new HashSet<>();
-            Map<String, Long> previous = new HashMap<>();
-            for (long id : delivered) {
-                if (!seen.add(id)) {
-                    continue;
-                }
-                String k = key.get(id);
-                Long before = previous.put(k, id);
-                assertNotNull(rank.get(id), "delivered id " + id + " is not an outbox row");
-                assertTrue(before == null || rank.get(before) < rank.get(id),
-                        "key " + k + ": message " + id + " arrived after " + before + ", which follows it in (tx, id) order");
-            }
-        }
     }
 }

@@ -1,9 +1,9 @@
 package io.pgtide.relay.sink;
 
-import static io.pgtide.relay.sink.NatsSinkTest.await;
-import static io.pgtide.relay.sink.NatsSinkTest.lastRow;
-import static io.pgtide.relay.sink.NatsSinkTest.offset;
 import static io.pgtide.relay.sink.NatsSinkTest.unique;
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgtide.relay.sink.NatsSinkTest.LogCapture;
-import io.pgtide.relay.sink.NatsSinkTest.Rows;
+import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TcpProxy;
@@ -73,7 +73,7 @@ class RedisSinkTest {
             }
             List<StreamEntry> entries = read(stream);
             assertEquals(601, entries.size(), "each message appended once when nothing failed");
-            Rows rows = Rows.of(db, "orders");
+            OutboxRows rows = OutboxRows.of(db, "orders");
             StreamEntry keyless = entries.get(0);
             assertNull(keyless.getFields().get("key"), "a row without a key has no key field");
             assertEquals("{\"keyless\": true}", keyless.getFields().get("payload"));
@@ -111,7 +111,7 @@ class RedisSinkTest {
                 proxy.cut();
                 Thread.sleep(1500);
                 long stalled = offset(db, "orders-to-redis");
-                assertTrue(new HashSet<>(ids(read(stream))).containsAll(Rows.of(db, "orders").upTo(stalled)),
+                assertTrue(new HashSet<>(ids(read(stream))).containsAll(OutboxRows.of(db, "orders").upTo(stalled)),
                         "every message up to the offset was appended before the offset moved");
                 Thread.sleep(3000);
                 assertEquals(stalled, offset(db, "orders-to-redis"), "the offset does not move while Redis is cut off");
@@ -126,7 +126,7 @@ class RedisSinkTest {
                 Set<Long> lost = new HashSet<>(committed);
                 lost.removeAll(delivered);
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
-                Rows.of(db, "orders").assertOrderPerKey(delivered);
+                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
     }
@@ -153,7 +153,7 @@ class RedisSinkTest {
                         List.of(stream, parked), List.of());
                 Thread.sleep(1500);
                 long stalled = offset(db, "orders-to-redis");
-                assertTrue(new HashSet<>(ids(read(parked))).containsAll(Rows.of(db, "orders").upTo(stalled)),
+                assertTrue(new HashSet<>(ids(read(parked))).containsAll(OutboxRows.of(db, "orders").upTo(stalled)),
                         "every message up to the offset was appended before the offset moved");
                 Thread.sleep(3000);
                 assertEquals(stalled, offset(db, "orders-to-redis"), "the offset does not move while XADD is refused");
@@ -169,7 +169,7 @@ class RedisSinkTest {
                 Set<Long> lost = new HashSet<>(committed);
                 lost.removeAll(delivered);
                 assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
-                Rows.of(db, "orders").assertOrderPerKey(delivered);
+                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
     }

@@ -1,20 +1,19 @@
-package io.pgtide.relay.relay;
+package io.pgtide.relay.testing;
 
-import io.pgtide.relay.testing.TestDatabase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 
-/** Pipeline files and waits shared by the relay tests. */
-final class Pipelines {
+/** Pipeline files, offsets and waits shared by the relay and sink tests. */
+public final class Pipelines {
 
     private Pipelines() {
     }
 
     /** Writes the outbox → Kafka pipeline of routes/ with the test broker's address. */
-    static Path kafkaPipeline(Path folder, String pipeline, String outbox, String topic, String brokers)
+    public static Path kafkaPipeline(Path folder, String pipeline, String outbox, String topic, String brokers)
             throws IOException {
         String yaml = Files.readString(Path.of("routes/orders-to-kafka.yaml"))
                 .replace("orders-to-kafka", pipeline)
@@ -27,19 +26,19 @@ final class Pipelines {
     }
 
     /** The pipeline's offset id, or -1 before it registered. */
-    static long offset(TestDatabase db, String pipeline) throws SQLException {
+    public static long offset(TestDatabase db, String pipeline) throws SQLException {
         Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
         return id == null ? -1 : id;
     }
 
     /** The id of the outbox's last row in (tx, id) order. */
-    static long lastRow(TestDatabase db, String outbox) throws SQLException {
+    public static long lastRow(TestDatabase db, String outbox) throws SQLException {
         return db.queryOne(Long.class,
                 "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
     }
 
     /** Waits until the condition holds; fails with the message after the timeout. */
-    static void await(Duration timeout, String what, Check check) throws Exception {
+    public static void await(Duration timeout, String what, Check check) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!check.holds()) {
             if (System.nanoTime() > deadline) {
@@ -50,7 +49,7 @@ final class Pipelines {
     }
 
     @FunctionalInterface
-    interface Check {
+    public interface Check {
         boolean holds() throws Exception;
     }
 }

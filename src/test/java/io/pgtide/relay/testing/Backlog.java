@@ -1,0 +1,50 @@
+package io.pgtide.relay.testing;
+
+import java.nio.file.Path;
+import java.sql.SQLException;
+
+/** Fills an outbox with a backlog in one statement and times a relay draining it, for the sink benchmarks. */
+public final class Backlog {
+
+    /** About 1 KiB of JSON per message. */
+    public static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97),"
+            + " 'note', repeat('x', 960))";
+
+    private Backlog() {
+    }
+
+    /** Creates outbox 'orders' and inserts {@code messages} rows over 97 keys, analysed so the first poll plans well. */
+    public static void fill(TestDatabase db, int messages) throws SQLException {
+        db.execute("SELECT tide.outbox_create('orders')");
+        db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
+                + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
+                + " FROM generate_series(1, " + messages + ") g");
+        db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
+    }
+
+    /**
+     * Starts a relay on the routes folder and returns msg/s of the pipeline from its first advanced offset to
+     * the last row: the clock starts after the first batch so relay start-up is not counted.
+     */
+    public static double drainRate(TestDatabase db, Path routes, String pipeline) throws Exception {
+        long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
+        String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = '" + pipeline + "'";
+        try (RelayHarness relay = RelayHarness.start(db, routes, "bench")) {
+            long firstBatchEnd = waitAbove(db, offset, 0);
+            long start = System.nanoTime();
+            waitAbove(db, offset, last - 1);
+            return (last - firstBatchEnd) / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** Polls a count-like query until it exceeds {@code above} (10 minutes at most); returns the value seen. */
+    public static long waitAbove(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
+        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
+            Long value = db.queryOne(Long.class, sql);
+            if (value != null && value > above) {
+                return value;
+            }
+        }
+        throw new IllegalStateException("timed out: " + sql);
+    }
+}
