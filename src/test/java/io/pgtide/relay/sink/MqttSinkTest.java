@@ -8,6 +8,7 @@ import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.FreePort;
 import io.pgtide.relay.testing.LogCapture;
 import io.pgtide.relay.testing.MqttMessageCallback;
 import io.pgtide.relay.testing.OutboxRows;
@@ -173,12 +174,86 @@ class MqttSinkTest {
         }
     }
 
+    /**
+     * A broker that refuses a message (PUBACK 0x87 not authorized, from a Mosquitto ACL) fails its send: the offset
+     * stays before it, the messages before it are delivered, and once the ACL allows it (reloaded on SIGHUP) it and
+     * everything after it arrive. "Not authorized" is a setup problem, not a permanent failure: no dead letter.
+     */
+    @Test
+    void aMessageTheBrokerRefusesHoldsTheOffsetUntilItIsAccepted(@TempDir Path dir) throws Exception {
+        Path routes = Files.createDirectory(dir.resolve("routes"));
+        int port = FreePort.next();
+        Path acl = dir.resolve("acl");
+        Files.writeString(acl, "topic readwrite orders/#\ntopic deny orders/forbidden\n");
+        Path conf = dir.resolve("mosquitto.conf");
+        Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\nacl_file " + acl
+                + "\nuser root\npersistence false\n");
+        Process mosquitto = new ProcessBuilder("/usr/sbin/mosquitto", "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
+        String brokerUrl = "tcp://" + HOST + ":" + port;
+        try {
+            await(Duration.ofSeconds(10), "the private Mosquitto to listen", () -> {
+                try (java.net.Socket socket = new java.net.Socket(HOST, port)) {
+                    return true;
+                } catch (java.io.IOException e) {
+                    assertTrue(mosquitto.isAlive(), "mosquitto exited: " + Files.readString(dir.resolve("mosquitto.log")));
+                    return false;
+                }
+            });
+            try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(brokerUrl, "orders")) {
+                db.execute("SELECT tide.outbox_create('orders')");
+                writePipeline(routes, "orders-to-mqtt", "orders", brokerUrl);
+                for (String key : List.of("k1", "k2", "forbidden", "k1", "k2")) {   // one transaction each: in this order
+                    db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers) VALUES ('orders', '"
+                            + key + "', '{\"key\": \"" + key + "\"}', '{\"type\": \"order.created\"}')");
+                }
+                long forbidden = db.queryOne(Long.class,
+                        "SELECT id FROM tide.tide_outbox_messages WHERE key = 'forbidden'");
+                List<Long> order = OutboxRows.of(db, "orders").order;
+                List<Long> before = order.subList(0, order.indexOf(forbidden));
+                assertEquals(2, before.size());
+                long last = lastRow(db, "orders");
+                try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                    // the batch fails as a whole (the offset moves per batch), but what came before the refusal is sent
+                    await(Duration.ofSeconds(20), "the messages before the refused one",
+                            () -> new HashSet<>(subscriber.ids()).containsAll(before));
+                    assertTrue(offset(db, "orders-to-mqtt") < forbidden, "the offset passed the message the broker refused");
+                    // longer than the redelivery budget (0.5 + 1 + 2 + 4 + 8 s): the batch fails and comes back
+                    for (int i = 0; i < 40; i++) {
+                        Thread.sleep(500);
+                        assertTrue(offset(db, "orders-to-mqtt") < forbidden,
+                                "the offset passed the message the broker refused");
+                    }
+                    assertEquals(new HashSet<>(before), new HashSet<>(subscriber.ids()), "nothing from the refused message on");
+                    assertEquals(0L, db.queryOne(Long.class, "SELECT coalesce(sum(open_dead_letters), 0)::bigint"
+                            + " FROM tide.dead_letters"), "not authorized is no permanent failure");
+
+                    Files.writeString(acl, "topic readwrite orders/#\n");
+                    new ProcessBuilder("kill", "-HUP", Long.toString(mosquitto.pid())).inheritIO().start().waitFor();
+                    await(Duration.ofSeconds(40), "the offset to reach the last row once the broker accepts",
+                            () -> offset(db, "orders-to-mqtt") == last);
+                }
+                OutboxRows rows = OutboxRows.of(db, "orders");
+                await(Duration.ofSeconds(5), "every message at the subscriber",
+                        () -> new HashSet<>(subscriber.ids()).containsAll(rows.order));
+                assertTrue(subscriber.received.stream().anyMatch(m -> m.topic().equals("orders/forbidden")));
+                rows.assertOrderPerKey(subscriber.ids());
+            }
+        } finally {
+            mosquitto.destroy();
+            if (!mosquitto.waitFor(5, TimeUnit.SECONDS)) {
+                mosquitto.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /** The example pipeline with its id, topic prefix and broker swapped, as the relay would load it. */
     private static void writePipeline(Path folder, String pipeline, String prefix, String brokerUrl) throws Exception {
         String yaml = Files.readString(Path.of(EXAMPLE))
                 .replace("orders-to-mqtt", pipeline)
                 .replace("\"orders/${header.pg_tide_key}\"", "\"" + prefix + "/${header.pg_tide_key}\"")
-                .replace("{{mqtt.brokerUrl:tcp://localhost:1883}}", brokerUrl);
+                .replace("{{mqtt.brokerUrl:tcp://localhost:1883}}", brokerUrl)
+                .replace("ordersMqtt", pipeline.replace("-", "") + "Mqtt");   // the client bean: one name per file
         Files.writeString(folder.resolve(pipeline + ".yaml"), yaml);
     }
 
@@ -191,15 +266,19 @@ class MqttSinkTest {
         final List<Received> received = new CopyOnWriteArrayList<>();
         private final MqttClient client;
 
-        private Subscriber(String prefix) throws MqttException {
-            client = new MqttClient("tcp://" + HOST + ":" + PORT, "pg-tide-test-" + unique(), new MemoryPersistence());
+        private Subscriber(String brokerUrl, String prefix) throws MqttException {
+            client = new MqttClient(brokerUrl, "pg-tide-test-" + unique(), new MemoryPersistence());
             client.setCallback(this);
             client.connect(new MqttConnectionOptions());
             client.subscribe(prefix + "/#", 1);
         }
 
         static Subscriber on(String prefix) throws MqttException {
-            return new Subscriber(prefix);
+            return new Subscriber("tcp://" + HOST + ":" + PORT, prefix);
+        }
+
+        static Subscriber on(String brokerUrl, String prefix) throws MqttException {
+            return new Subscriber(brokerUrl, prefix);
         }
 
         List<Long> ids() {
