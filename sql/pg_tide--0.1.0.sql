@@ -31,7 +31,8 @@ CREATE TABLE tide.tide_outbox_config (
 -- transaction, so a row committed late is never passed by the offset (see relay_poll).
 CREATE TABLE tide.tide_outbox_messages (
     id          bigint GENERATED ALWAYS AS IDENTITY,
-    outbox_name text NOT NULL,
+    -- names are plain ASCII: "C" compares bytes, cheaper in every index insert than a locale collation
+    outbox_name text COLLATE "C" NOT NULL,
     tx          xid8 NOT NULL DEFAULT pg_current_xact_id(),
     key         text,
     payload     jsonb NOT NULL,
@@ -127,14 +128,15 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: headers of a message to outbox "%" must be a JSON object, not %',
             p_name, pg_catalog.jsonb_typeof(p_headers) USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM FROM tide.tide_outbox_config WHERE outbox_name = p_name;
+    -- one statement checks the outbox and inserts: a publish costs little more than a plain INSERT
+    INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)
+    SELECT c.outbox_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb)
+    FROM tide.tide_outbox_config c WHERE c.outbox_name = p_name
+    RETURNING id INTO new_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
     END IF;
-    INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)
-    VALUES (p_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb))
-    RETURNING id INTO new_id;
     RETURN new_id;
 END $$;
 
