@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.db.RelayGrants;
 import io.pgtide.relay.db.SchemaCheck;
 import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
@@ -149,6 +150,7 @@ public final class Relay {
         while (true) {
             try (Connection connection = database.openSession("pg_tide start-up")) {
                 SchemaCheck.ensureInstalled(connection);
+                RelayGrants.check(connection);
                 return;
             } catch (SQLException e) {
                 boolean notYet = e.getSQLState() != null

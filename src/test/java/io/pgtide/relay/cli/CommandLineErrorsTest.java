@@ -4,33 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.Cli;
 import io.pgtide.relay.testing.FreePort;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** {@code pg-tide run} with a bad or missing database setting: one clear line, the setting's name, no secret. */
 class CommandLineErrorsTest {
 
-    private record Result(int exit, String output) {
-    }
-
-    private static Result run(Map<String, String> env) throws Exception {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classpath, "io.pgtide.relay.cli.PgTide", "run")).redirectErrorStream(true);
-        builder.environment().keySet().removeIf(k -> k.startsWith("PG_TIDE_"));
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the relay gives up at once");
-        return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes()).strip());
+    private static Cli.Result run(Map<String, String> env) throws Exception {
+        return Cli.run(env, "run");
     }
 
     @Test
     void anUnreachableDatabaseIsOneLine() throws Exception {
-        Result result = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL",
+        Cli.Result result = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL",
                 "postgresql://app:s3cret-pw@127.0.0.1:" + FreePort.next() + "/app"));
         assertEquals(1, result.exit());
         assertEquals(1, result.output().lines().count(), result.output());
@@ -40,7 +28,7 @@ class CommandLineErrorsTest {
 
     @Test
     void aMissingDatabaseIsOneLine() throws Exception {
-        Result result = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL", "postgresql://postgres:s3cret-pw@127.0.0.1:5432/no_such_db"));
+        Cli.Result result = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL", "postgresql://postgres:s3cret-pw@127.0.0.1:5432/no_such_db"));
         assertEquals(1, result.exit());
         assertEquals(1, result.output().lines().count(), result.output());
         assertTrue(result.output().contains("no_such_db") && result.output().contains("does not exist"), result.output());
@@ -49,10 +37,10 @@ class CommandLineErrorsTest {
 
     @Test
     void aMissingOrBadSettingNamesIt() throws Exception {
-        Result missing = run(Map.of());
+        Cli.Result missing = run(Map.of());
         assertEquals(2, missing.exit());
         assertTrue(missing.output().contains("PG_TIDE_RELAY_POSTGRES_URL is not set"), missing.output());
-        Result bad = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL", "postgresql://u:s3cret-pw@db/app?service=x"));
+        Cli.Result bad = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL", "postgresql://u:s3cret-pw@db/app?service=x"));
         assertEquals(2, bad.exit());
         assertEquals(1, bad.output().lines().count(), bad.output());
         assertTrue(bad.output().contains("PG_TIDE_RELAY_POSTGRES_URL") && bad.output().contains("\"service\""), bad.output());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.CnpgBootstrap;
 import io.pgtide.relay.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -21,24 +22,14 @@ import org.junit.jupiter.api.Test;
  */
 class LeastPrivilegeTest {
 
-    /** The CloudNativePG page's postInitSQL, verbatim. */
-    static final List<String> POST_INIT_SQL = List.of(
-            "CREATE EXTENSION IF NOT EXISTS pg_tide;",
-            "CREATE ROLE relay_user LOGIN PASSWORD 'strong-password';",
-            "GRANT USAGE ON SCHEMA tide TO relay_user;",
-            "GRANT SELECT, INSERT ON tide.tide_outbox_messages TO relay_user;",
-            "GRANT SELECT ON ALL TABLES IN SCHEMA tide TO relay_user;");
-
     private TestDatabase db;
 
     @BeforeEach
     void bootstrapLikeCloudNativePg() throws SQLException {
-        dropRoles();
+        CnpgBootstrap.dropRoles("relay_user", "nobody_user");
         db = TestDatabase.create();
+        CnpgBootstrap.apply(db);
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            for (String sql : POST_INIT_SQL) {
-                st.execute(sql);
-            }
             st.execute("CREATE ROLE nobody_user LOGIN PASSWORD 'x'");
             st.execute("SELECT tide.outbox_create('orders')");
             st.execute("SELECT tide.outbox_publish('orders', '{\"n\": 1}', '{}', 'k')");
@@ -48,14 +39,7 @@ class LeastPrivilegeTest {
     @AfterEach
     void dropAll() throws SQLException {
         db.close();
-        dropRoles();
-    }
-
-    private void dropRoles() throws SQLException {
-        try (Connection c = io.pgtide.relay.testing.PgServer.get().connect("postgres"); Statement st = c.createStatement()) {
-            st.execute("DROP ROLE IF EXISTS relay_user");
-            st.execute("DROP ROLE IF EXISTS nobody_user");
-        }
+        CnpgBootstrap.dropRoles("relay_user", "nobody_user");
     }
 
     private Connection as(String role, String password) throws SQLException {
