@@ -113,7 +113,8 @@ BEGIN
 END $$;
 
 -- Publishes one message in the caller's transaction. Takes no lock the relay holds: the
--- message becomes visible to the relay when the caller commits.
+-- message becomes visible to the relay when the caller commits, and a notification on channel
+-- pg_tide (payload: the outbox name) tells listening relays so.
 CREATE FUNCTION tide.outbox_publish(p_name text, p_payload jsonb, p_headers jsonb DEFAULT '{}'::jsonb,
                                     p_key text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
@@ -137,6 +138,8 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
     END IF;
+    -- delivered at commit, once per outbox per transaction: wakes the relays' idle pipelines at once
+    PERFORM pg_catalog.pg_notify('pg_tide', p_name);
     RETURN new_id;
 END $$;
 

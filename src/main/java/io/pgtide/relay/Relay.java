@@ -17,8 +17,11 @@ import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
+import io.pgtide.relay.wakeup.OutboxListener;
+import io.pgtide.relay.wakeup.WakeableScheduler;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ExtendedStartupListener;
 import org.apache.camel.component.micrometer.MicrometerConstants;
@@ -26,6 +29,7 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.spi.ScheduledPollConsumerScheduler;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,12 +37,14 @@ import org.slf4j.LoggerFactory;
 /**
  * One relay process: a camel-main runtime whose routes are the pipeline files of the routes folder,
  * with the pieces they share bound by name: {@code pgTide} (the pool camel-sql polls with),
- * {@code pgTideLock} (the route policy) and the {@code pg-tide} route configuration.
+ * {@code pgTideLock} (the route policy), {@code pgTideWakeup} (the poll scheduler woken by new messages)
+ * and the {@code pg-tide} route configuration.
  */
 public final class Relay {
 
     public static final String DATA_SOURCE = "pgTide";
     public static final String LOCK_POLICY = "pgTideLock";
+    public static final String WAKEUP_SCHEDULER = "pgTideWakeup";
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
@@ -106,6 +112,11 @@ public final class Relay {
         // services stop after the routes: in-flight batches advance their offsets before the locks go
         context.addService(new LockRelease());
         context.addService(sampler);
+        OutboxListener listener = new OutboxListener(database, Duration.ofSeconds(2));
+        context.addService(listener);
+        // a prototype: each pipeline's consumer gets a scheduler of its own
+        context.getRegistry().bindAsPrototype(WAKEUP_SCHEDULER, ScheduledPollConsumerScheduler.class,
+                () -> new WakeableScheduler(listener));
         if (!settings.sweepInterval().isZero()) {
             context.addService(new SweepSchedule(database, settings.sweepInterval()));
         }
