@@ -329,94 +329,9 @@ public final class ExtensionBenchmark {
         System.out.printf(Locale.ROOT, "poll: filled outbox %s with %,d rows in %.1f s, VACUUM ANALYZE %.1f s%n",
                 POLL_OUTBOX, pollRows, fillNanos / 1e9, vacuumNanos / 1e9);
 
-        List<String> problems = new ArrayList<>();
-        try (Connection pollSession = db.connect(); Connection lockSession = db.connect()) {
-            try (PreparedStatement lock = lockSession.prepareStatement(
-                    "SELECT pg_try_advisory_lock(tide.relay_lock_key(?))")) {
-                lock.setString(1, PIPELINE);
-                try (ResultSet rs = lock.executeQuery()) {
-                    if (!rs.next() || !rs.getBoolean(1)) {
-                        throw new IllegalStateException("the lock of pipeline " + PIPELINE + " is held elsewhere");
-                    }
-                }
-            }
-            try (PreparedStatement poll = pollSession.prepareStatement("SELECT * FROM tide.relay_poll(?, ?, ?)");
-                 PreparedStatement advance = lockSession.prepareStatement(
-                         "SELECT tide.relay_advance(?, ?, ?::xid8, ?)")) {
-                poll.setString(1, PIPELINE);
-                poll.setString(2, POLL_OUTBOX);
-                poll.setInt(3, POLL_LIMIT);
-                advance.setString(1, PIPELINE);
-                advance.setString(2, POLL_OUTBOX);
-
-                long delivered = 0;
-                long batches = 0;
-                long bytes = 0; // everything read is used, so nothing is skipped
-                long prevTx = -1;
-                long prevId = -1;
-                long outOfOrder = 0;
-                long notAdvanced = 0;
-                long advanceNanos = 0;
-                long start = System.nanoTime();
-                while (true) {
-                    int inBatch = 0;
-                    String lastTx = null;
-                    long lastId = 0;
-                    try (ResultSet rs = poll.executeQuery()) {
-                        while (rs.next()) {
-                            String pipeline = rs.getString(1);
-                            String outbox = rs.getString(2);
-                            long id = rs.getLong(3);
-                            String tx = rs.getString(4);
-                            String key = rs.getString(5);
-                            String body = rs.getString(6);
-                            String headers = rs.getString(7);
-                            String createdAt = rs.getString(8);
-                            bytes += pipeline.length() + outbox.length() + tx.length() + (key == null ? 0 : key.length())
-                                    + body.length() + headers.length() + createdAt.length();
-                            long txValue = Long.parseLong(tx);
-                            if (txValue < prevTx || (txValue == prevTx && id <= prevId)) {
-                                outOfOrder++;
-                            }
-                            prevTx = txValue;
-                            prevId = id;
-                            lastTx = tx;
-                            lastId = id;
-                            inBatch++;
-                        }
-                    }
-                    if (inBatch == 0) {
-                        break;
-                    }
-                    delivered += inBatch;
-                    batches++;
-                    long advanceStart = System.nanoTime();
-                    advance.setString(3, lastTx);
-                    advance.setLong(4, lastId);
-                    try (ResultSet rs = advance.executeQuery()) {
-                        if (!rs.next() || !rs.getBoolean(1)) {
-                            notAdvanced++;
-                        }
-                    }
-                    advanceNanos += System.nanoTime() - advanceStart;
-                    if (delivered > pollRows + POLL_LIMIT) {
-                        problems.add("the loop delivered more rows than were inserted; stopped");
-                        break;
-                    }
-                }
-                long nanos = System.nanoTime() - start;
-                if (outOfOrder > 0) {
-                    problems.add(outOfOrder + " rows out of (tx, id) order or repeated");
-                }
-                if (notAdvanced > 0) {
-                    problems.add(notAdvanced + " advances returned false");
-                }
-                if (bytes == 0) {
-                    problems.add("no bytes read");
-                }
-                return new PollFigure(pollRows, delivered, batches, nanos, advanceNanos, fillNanos, vacuumNanos, problems);
-            }
-        }
+        RawRead.Figure read = RawRead.drain(db, PIPELINE, POLL_OUTBOX, POLL_LIMIT);
+        return new PollFigure(pollRows, read.rows(), read.batches(), read.nanos(), read.advanceNanos(), fillNanos,
+                vacuumNanos, read.problems());
     }
 
     // ---------------------------------------------------------------------------------------------

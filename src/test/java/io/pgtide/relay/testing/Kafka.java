@@ -19,8 +19,14 @@ public final class Kafka {
     }
 
     public static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
+        createTopic(bootstrap, topic, partitions, Map.of());
+    }
+
+    /** A topic with topic-level settings (e.g. {@code message.timestamp.type=LogAppendTime}). */
+    public static void createTopic(String bootstrap, String topic, int partitions, Map<String, String> configs)
+            throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(Set.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+            admin.createTopics(Set.of(new NewTopic(topic, partitions, (short) 1).configs(configs))).all().get();
         }
     }
 

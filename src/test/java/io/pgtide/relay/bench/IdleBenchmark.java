@@ -1,0 +1,96 @@
+package io.pgtide.relay.bench;
+
+import io.pgtide.relay.testing.ChildRelay;
+import io.pgtide.relay.testing.Kafka;
+import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.Pipelines;
+import io.pgtide.relay.testing.ProcessStats;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Idle cost: a relay (a JVM of its own) running pipelines whose outboxes get nothing. Prints the relay's CPU
+ * as a share of one core, the CPU of the database sessions it holds, and the transactions a second it runs.
+ * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.IdleBenchmark
+ *     [-Dbench.pipelines=50 -Dbench.seconds=30]</pre>
+ */
+public final class IdleBenchmark {
+
+    /** CPU as a fraction of one core, averaged over the measured time. */
+    record Figures(int pipelines, int seconds, double relayCore, double serverCore, double transactionsPerSecond,
+                   double rssMiB) {
+        void print() {
+            System.out.printf(Locale.ROOT, "%nidle cost: %d pipelines, nothing to deliver, %d s%n", pipelines, seconds);
+            System.out.printf(Locale.ROOT, "  relay JVM   %5.2f %% of a core (goal <= 2 %%), RSS %.0f MiB%n", 100 * relayCore,
+                    rssMiB);
+            System.out.printf(Locale.ROOT, "  its database sessions %5.2f %% of a core, %.0f transactions/s%n",
+                    100 * serverCore, transactionsPerSecond);
+        }
+    }
+
+    private IdleBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start()) {
+            measure(broker, Integer.getInteger("bench.pipelines", 50), Integer.getInteger("bench.seconds", 30)).print();
+        }
+        System.exit(0);
+    }
+
+    static Figures measure(KafkaBroker broker, int pipelines, int seconds) throws Exception {
+        Kafka.createTopic(broker.bootstrapServers(), "idle", 1);
+        Path routes = Files.createTempDirectory("bench-idle");
+        try (TestDatabase db = TestDatabase.withExtension()) {
+            for (int i = 0; i < pipelines; i++) {
+                db.execute("SELECT tide.outbox_create('idle-" + i + "')");
+                Pipelines.kafkaPipeline(routes, "idle-" + i, "idle-" + i, "idle", broker.bootstrapServers());
+            }
+            try (ChildRelay relay = ChildRelay.start(db, routes, "idle", Map.of())) {
+                long pid = relay.process().pid();
+                Pipelines.await(Duration.ofSeconds(120), "every pipeline's first poll",
+                        () -> db.queryOne(Long.class, "SELECT count(*) FROM tide.relay_consumer_offsets") == pipelines);
+                Thread.sleep(5000);
+                List<Long> sessions = sessions(db);
+                double relayStart = ProcessStats.cpuSeconds(pid);
+                double serverStart = cpuSeconds(sessions);
+                long transactionsStart = transactions(db);
+                long start = System.nanoTime();
+                Thread.sleep(seconds * 1000L);
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                return new Figures(pipelines, seconds, (ProcessStats.cpuSeconds(pid) - relayStart) / elapsed,
+                        (cpuSeconds(sessions) - serverStart) / elapsed, (transactions(db) - transactionsStart) / elapsed,
+                        ProcessStats.rssMiB(pid));
+            }
+        }
+    }
+
+    /** The server processes of every session on the database but this one's. */
+    private static List<Long> sessions(TestDatabase db) throws Exception {
+        List<Long> pids = new ArrayList<>();
+        try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
+            while (rs.next()) {
+                pids.add(rs.getLong(1));
+            }
+        }
+        return pids;
+    }
+
+    private static double cpuSeconds(List<Long> pids) {
+        return pids.stream().mapToDouble(ProcessStats::cpuSeconds).sum();
+    }
+
+    private static long transactions(TestDatabase db) throws Exception {
+        return db.queryOne(Long.class, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()");
+    }
+}

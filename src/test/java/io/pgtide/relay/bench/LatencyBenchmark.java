@@ -1,0 +1,136 @@
+package io.pgtide.relay.bench;
+
+import io.pgtide.relay.testing.Kafka;
+import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.Pipelines;
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Steady-state latency outbox → Kafka: messages published one per transaction at a fixed rate, and for each
+ * the time from its publishing commit to the broker appending the record (the topic stamps records with
+ * LogAppendTime; acks=all on one broker acknowledges at that append). Prints p50/p99/max for the shipped
+ * pipeline (woken by the outbox's notifications) and for the same pipeline polling on its delay only.
+ * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.LatencyBenchmark
+ *     [-Dbench.rate=1000 -Dbench.seconds=60 -Dbench.baselineSeconds=15]</pre>
+ */
+public final class LatencyBenchmark {
+
+    private static final int PRODUCERS = 4;
+
+    /** Latencies in milliseconds over the messages of one run. */
+    record Figures(int messages, double seconds, long p50, long p99, long max) {
+        String line(String what) {
+            return String.format(Locale.ROOT, "  %-34s %,7d msgs in %3.0f s  p50 %4d ms  p99 %4d ms  max %5d ms",
+                    what, messages, seconds, p50, p99, max);
+        }
+    }
+
+    private LatencyBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rate = Integer.getInteger("bench.rate", 1000);
+        int seconds = Integer.getInteger("bench.seconds", 60);
+        int baselineSeconds = Integer.getInteger("bench.baselineSeconds", 15);
+        try (KafkaBroker broker = KafkaBroker.start()) {
+            Figures woken = measure(broker, rate, seconds, true);
+            Figures polled = measure(broker, rate, baselineSeconds, false);
+            System.out.printf(Locale.ROOT, "%nsteady-state latency, commit -> Kafka acknowledgement, %,d msg/s%n", rate);
+            System.out.println(woken.line("woken by LISTEN/NOTIFY (shipped)"));
+            System.out.println(polled.line("polling every 500 ms only"));
+            System.out.printf(Locale.ROOT, "  goal p99 <= 50 ms: %s%n", woken.p99() <= 50 ? "met" : "NOT met");
+        }
+        System.exit(0);
+    }
+
+    /** One run on a fresh database: the shipped pipeline, with or without its wake-up scheduler. */
+    static Figures measure(KafkaBroker broker, int rate, int seconds, boolean wakeup) throws Exception {
+        String topic = "latency-" + (wakeup ? "woken" : "polled");
+        Kafka.createTopic(broker.bootstrapServers(), topic, 1, Map.of("message.timestamp.type", "LogAppendTime"));
+        Path routes = Files.createTempDirectory("bench-latency");
+        Path file = Pipelines.kafkaPipeline(routes, "latency", "orders", topic, broker.bootstrapServers());
+        if (!wakeup) {
+            Files.writeString(file, Files.readString(file).replaceAll("(?m)^\\s*scheduler: .*\\n", ""));
+        }
+        try (TestDatabase db = TestDatabase.withExtension()) {
+            db.execute("SELECT tide.outbox_create('orders')");
+            try (RelayHarness relay = RelayHarness.start(db, routes, "latency")) {
+                Pipelines.await(Duration.ofSeconds(30), "the pipeline's first poll", () -> Pipelines.offset(db, "latency") >= 0);
+                Map<Long, Long> committedAt = publish(db, rate, seconds);
+                long last = Pipelines.lastRow(db, "orders");
+                Pipelines.await(Duration.ofSeconds(60), "every message", () -> Pipelines.offset(db, "latency") == last);
+                long[] latencies = latencies(broker, topic, committedAt);
+                return new Figures(latencies.length, seconds, percentile(latencies, 0.50), percentile(latencies, 0.99),
+                        latencies[latencies.length - 1]);
+            }
+        }
+    }
+
+    /** Publishes {@code rate} messages a second for {@code seconds} from a few sessions; the wall-clock time of each commit by id. */
+    private static Map<Long, Long> publish(TestDatabase db, int rate, int seconds) throws Exception {
+        Map<Long, Long> committedAt = new ConcurrentHashMap<>();
+        long intervalNanos = 1_000_000_000L * PRODUCERS / rate;
+        int perProducer = rate * seconds / PRODUCERS;
+        ExecutorService threads = Executors.newFixedThreadPool(PRODUCERS);
+        List<Future<?>> work = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int p = 0; p < PRODUCERS; p++) {
+            long offset = intervalNanos * p / PRODUCERS;
+            work.add(threads.submit(() -> {
+                try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
+                        "SELECT tide.outbox_publish('orders', jsonb_build_object('note', repeat('x', 960)), '{}', 'k' || ?)")) {
+                    for (int n = 0; n < perProducer; n++) {
+                        long due = start + offset + n * intervalNanos;
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                        ps.setInt(1, n % 16);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            committedAt.put(rs.getLong(1), System.currentTimeMillis());
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : work) {
+            f.get();
+        }
+        threads.shutdown();
+        return committedAt;
+    }
+
+    /** Sorted milliseconds from commit to the broker's append time of each record. */
+    private static long[] latencies(KafkaBroker broker, String topic, Map<Long, Long> committedAt) {
+        List<ConsumerRecord<String, String>> records = Kafka.readAll(broker.bootstrapServers(), topic, committedAt.size(),
+                Duration.ofSeconds(60));
+        long[] latencies = records.stream()
+                .mapToLong(r -> r.timestamp() - committedAt.get(Long.parseLong(Kafka.header(r, "pg_tide_id"))))
+                .toArray();
+        Arrays.sort(latencies);
+        return latencies;
+    }
+
+    private static long percentile(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+}

@@ -1,0 +1,112 @@
+package io.pgtide.relay.bench;
+
+import io.pgtide.relay.testing.Backlog;
+import io.pgtide.relay.testing.ChildRelay;
+import io.pgtide.relay.testing.Kafka;
+import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.Pipelines;
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Scale-out shape: the backlog drain with several pipelines over as many outboxes, first on one relay, then on
+ * two relays started together on the same routes (they share the pipelines through the locks). Prints the
+ * aggregate msg/s of each and how the pipelines were split, to tell whether throughput adds up or stops at a
+ * shared bottleneck.
+ * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ScaleOutBenchmark
+ *     [-Dbench.messages=200000 -Dbench.pipelines=4]</pre>
+ */
+public final class ScaleOutBenchmark {
+
+    /** Aggregate msg/s of one layout, and the lock holders' share of the pipelines. */
+    record Run(int relays, double rate, Map<String, Long> pipelinesByRelay) {
+    }
+
+    record Figures(int pipelines, int messages, Run one, Run two) {
+        void print() {
+            System.out.printf(Locale.ROOT, "%nscale-out: %d pipelines over %d outboxes, %,d messages in all%n", pipelines,
+                    pipelines, messages);
+            for (Run run : List.of(one, two)) {
+                System.out.printf(Locale.ROOT, "  %d relay%s %,9.0f msg/s  pipelines per relay %s%n", run.relays(),
+                        run.relays() == 1 ? " " : "s", run.rate(), run.pipelinesByRelay().values());
+            }
+            System.out.printf(Locale.ROOT, "  two relays / one relay: %.2fx%n", two.rate() / one.rate());
+        }
+    }
+
+    private ScaleOutBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start()) {
+            measure(broker, Integer.getInteger("bench.messages", 200_000), Integer.getInteger("bench.pipelines", 4)).print();
+        }
+        System.exit(0);
+    }
+
+    static Figures measure(KafkaBroker broker, int messages, int pipelines) throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension()) {
+            for (int i = 0; i < pipelines; i++) {
+                db.execute("SELECT tide.outbox_create('scale-" + i + "')");
+                db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
+                        + " SELECT 'scale-" + i + "', 'c' || (g % 97), " + Backlog.PAYLOAD_SQL + ", '{}'"
+                        + " FROM generate_series(1, " + messages / pipelines + ") g");
+                Kafka.createTopic(broker.bootstrapServers(), "scale-" + i, 1);
+            }
+            db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
+            return new Figures(pipelines, messages, drain(db, broker, pipelines, 1), drain(db, broker, pipelines, 2));
+        }
+    }
+
+    /** Every outbox drained from its start by new pipelines on {@code relays} relays; msg/s from the first advance to the end. */
+    private static Run drain(TestDatabase db, KafkaBroker broker, int pipelines, int relays) throws Exception {
+        Path routes = Files.createTempDirectory("bench-scale");
+        String prefix = "scale-on-" + relays + "-";
+        for (int i = 0; i < pipelines; i++) {
+            Pipelines.kafkaPipeline(routes, prefix + i, "scale-" + i, "scale-" + i, broker.bootstrapServers());
+        }
+        long total = db.queryOne(Long.class, "SELECT count(*) FROM tide.tide_outbox_messages WHERE outbox_name LIKE 'scale-%'");
+        // each outbox was filled by one statement: its ids are one run, so an offset's id tells how far it is
+        String delivered = "SELECT coalesce(sum(o.last_id - f.first + 1) FILTER (WHERE o.last_id >= f.first), 0)"
+                + " FROM tide.relay_consumer_offsets o JOIN (" + firstIds(db) + ") f ON f.outbox_name = o.outbox_name"
+                + " WHERE o.pipeline LIKE '" + prefix + "%'";
+        List<ChildRelay> started = new ArrayList<>();
+        try {
+            for (int r = 0; r < relays; r++) {
+                started.add(ChildRelay.start(db, routes, "relay-" + r, Map.of()));
+            }
+            long first = Backlog.waitAbove(db, delivered, 0);
+            long start = System.nanoTime();
+            Backlog.waitAbove(db, delivered, total - 1);
+            double rate = (total - first) / ((System.nanoTime() - start) / 1e9);
+            Map<String, Long> split = new TreeMap<>();
+            try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT owner, count(*) FROM tide.relay_consumer_offsets WHERE pipeline LIKE '" + prefix + "%' GROUP BY owner")) {
+                while (rs.next()) {
+                    split.put(String.valueOf(rs.getString(1)), rs.getLong(2));
+                }
+            }
+            return new Run(relays, rate, split);
+        } finally {
+            for (ChildRelay relay : started) {
+                relay.close();
+            }
+        }
+    }
+
+    /** A query of each scale outbox's first id, as constants. */
+    private static String firstIds(TestDatabase db) throws Exception {
+        return db.queryOne(String.class, "SELECT string_agg(format('SELECT %L AS outbox_name, %s AS first', outbox_name,"
+                + " first), ' UNION ALL ') FROM (SELECT outbox_name, min(id) AS first FROM tide.tide_outbox_messages"
+                + " WHERE outbox_name LIKE 'scale-%' GROUP BY outbox_name) f");
+    }
+}
