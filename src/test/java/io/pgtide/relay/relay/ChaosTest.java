@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The chaos run (bench.ChaosRun) reduced: 5,000 messages, 2 relay processes, 3 kills -9 of the owner,
+ * The chaos run (bench.ChaosRun) reduced: 5,000 messages, 2 relay processes, at least 3 kills -9 of the owner,
  * a PostgreSQL restart, a 3 s Kafka outage and a poison message; every delivery check must hold.
  */
 class ChaosTest {
@@ -24,7 +24,7 @@ class ChaosTest {
                 4,                      // producers
                 10,                     // keys
                 2,                      // relay processes
-                Duration.ofSeconds(2),  // a kill -9 of the owner every 2
+                Duration.ofSeconds(2),  // a fault (mostly a kill -9 of the owner) every 2
                 Duration.ofSeconds(3),  // to 3 s
                 3,                      // kills at least
                 Duration.ofSeconds(3),  // Kafka outage

@@ -30,9 +30,10 @@ public final class ChaosScenario {
     /**
      * The size of a run. Producing goes on until {@code messages} committed and every fault happened: the
      * PostgreSQL restart at a quarter of the messages, the poison at half, the Kafka outage at three quarters,
-     * and at least {@code minKills} kills, one every {@code killEveryMin} to {@code killEveryMax}.
+     * and at least {@code minKills} kills -9 of the owner. A fault every {@code faultEveryMin} to
+     * {@code faultEveryMax}: a kill, or a one-off fault that is due.
      */
-    public record Plan(int messages, int producers, int keys, int relays, Duration killEveryMin, Duration killEveryMax,
+    public record Plan(int messages, int producers, int keys, int relays, Duration faultEveryMin, Duration faultEveryMax,
             int minKills, Duration kafkaOutage, int maxCommitDelayMillis, int rollbackPercent, Duration drainTimeout) {
     }
 
@@ -81,9 +82,11 @@ public final class ChaosScenario {
                     plan.maxCommitDelayMillis(), plan.rollbackPercent());
             try (producers) {
                 while (!done(producers, fleet)) {
-                    Thread.sleep(killPause().toMillis());
-                    fleet.killOwner(PIPELINE, OWNER_TIMEOUT);
-                    oneOffFault(producers.committedCount() / (double) plan.messages());
+                    Thread.sleep(faultPause().toMillis());
+                    // a one-off fault in place of a kill: it hits an owner that has been running a while
+                    if (!oneOffFault(producers.committedCount() / (double) plan.messages())) {
+                        fleet.killOwner(PIPELINE, OWNER_TIMEOUT);
+                    }
                 }
                 producers.stop();
             }
@@ -103,13 +106,13 @@ public final class ChaosScenario {
                 && producers.committedCount() >= plan.messages() && fleet.kills() >= plan.minKills();
     }
 
-    private Duration killPause() {
-        long min = plan.killEveryMin().toMillis();
-        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(min, plan.killEveryMax().toMillis() + 1));
+    private Duration faultPause() {
+        long min = plan.faultEveryMin().toMillis();
+        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(min, plan.faultEveryMax().toMillis() + 1));
     }
 
-    /** At most one of the one-off faults after a kill, each once its share of the messages has committed. */
-    private void oneOffFault(double progress) throws Exception {
+    /** The next one-off fault once its share of the messages has committed; false when none is due. */
+    private boolean oneOffFault(double progress) throws Exception {
         if (pgRestarts == 0 && progress >= 0.25) {
             pg.restart();
             pgRestarts++;
@@ -122,7 +125,10 @@ public final class ChaosScenario {
             Thread.sleep(plan.kafkaOutage().toMillis());
             broker.restart();
             kafkaDown = Duration.ofNanos(System.nanoTime() - down);
+        } else {
+            return false;
         }
+        return true;
     }
 
     /** Waits for the offset to reach the outbox's last row; false when it did not in time. */
