@@ -6,11 +6,11 @@ import java.time.Duration;
 
 /**
  * The chaos run as a command: at least 100,000 messages from 4 producers (random commit delays, 5 %
- * rollbacks, 10 keys) through 3 relay processes to Kafka, the owning relay killed with -9 every 3 to 5 s,
- * one PostgreSQL restart, one 10 s Kafka outage, one poison message. Prints one line of figures and exits
- * non-zero when a check failed.
+ * rollbacks, 10 keys) through 3 relay processes to Kafka with a fault every 3 to 5 s: mostly a kill -9 of
+ * the owning relay, and once each a PostgreSQL restart, a 10 s Kafka outage and a poison message. Prints one
+ * line of figures and exits non-zero when a check failed.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ChaosRun [-Dchaos.messages=100000]
- *     [-Dchaos.producers=4] [-Dchaos.relays=3] [-Dchaos.killEveryMinMs=3000] [-Dchaos.killEveryMaxMs=5000]
+ *     [-Dchaos.producers=4] [-Dchaos.relays=3] [-Dchaos.faultEveryMinMs=3000] [-Dchaos.faultEveryMaxMs=5000]
  *     [-Dchaos.kafkaOutageMs=10000] [-Dchaos.commitDelayMs=10]</pre>
  */
 public final class ChaosRun {
@@ -26,8 +26,8 @@ public final class ChaosRun {
                     Integer.getInteger("chaos.producers", 4),
                     10,                                                                   // keys
                     Integer.getInteger("chaos.relays", 3),
-                    Duration.ofMillis(Integer.getInteger("chaos.killEveryMinMs", 3000)),
-                    Duration.ofMillis(Integer.getInteger("chaos.killEveryMaxMs", 5000)),
+                    Duration.ofMillis(Integer.getInteger("chaos.faultEveryMinMs", 3000)),
+                    Duration.ofMillis(Integer.getInteger("chaos.faultEveryMaxMs", 5000)),
                     1,                                                                    // kills at least
                     Duration.ofMillis(Integer.getInteger("chaos.kafkaOutageMs", 10_000)),
                     Integer.getInteger("chaos.commitDelayMs", 10),                        // commit delay up to
