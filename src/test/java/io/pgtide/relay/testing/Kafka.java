@@ -80,6 +80,29 @@ public final class Kafka {
         return copies;
     }
 
+    /** The {@code pg_tide_id} of every record of a one-partition topic, in partition order, up to its end offset now. */
+    public static List<Long> idsInOrder(String bootstrap, String topic, Duration timeout) {
+        Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "enable.auto.commit", "false",
+                "max.poll.records", "5000");
+        List<Long> ids = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (consumer.position(partition, timeout) < end) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("read " + ids.size() + " of " + end + " records of " + topic
+                            + " in " + timeout.toSeconds() + " s");
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> ids.add(Long.parseLong(header(r, "pg_tide_id"))));
+            }
+        }
+        return ids;
+    }
+
     public static String header(ConsumerRecord<String, String> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);

@@ -1,6 +1,5 @@
 package io.pgtide.relay.testing;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -50,21 +49,37 @@ public final class OutboxRows {
 
     /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */
     public void assertOrderPerKey(List<Long> delivered) {
+        List<String> violations = orderViolations(delivered);
+        assertTrue(violations.isEmpty(), violations.isEmpty() ? "" : violations.get(0));
+    }
+
+    /**
+     * Each first arrival of an id that is not an outbox row, or that comes after an id of the same key
+     * which follows it in (tx, id) order, described; later copies of an id are duplicates and skipped.
+     */
+    public List<String> orderViolations(List<Long> delivered) {
         Map<Long, Integer> rank = new HashMap<>();
         for (int i = 0; i < order.size(); i++) {
             rank.put(order.get(i), i);
         }
+        List<String> violations = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         Map<String, Long> previous = new HashMap<>();
         for (long id : delivered) {
             if (!seen.add(id)) {
                 continue;
             }
+            if (rank.get(id) == null) {
+                violations.add("delivered id " + id + " is not an outbox row");
+                continue;
+            }
             String k = key.get(id);
             Long before = previous.put(k, id);
-            assertNotNull(rank.get(id), "delivered id " + id + " is not an outbox row");
-            assertTrue(before == null || rank.get(before) < rank.get(id),
-                    "key " + k + ": message " + id + " arrived after " + before + ", which follows it in (tx, id) order");
+            if (before != null && rank.get(before) > rank.get(id)) {
+                violations.add("key " + k + ": message " + id + " arrived after " + before
+                        + ", which follows it in (tx, id) order");
+            }
         }
+        return violations;
     }
 }

@@ -12,8 +12,9 @@ import java.util.List;
 /**
  * A PostgreSQL server of its own, made with the machine's binaries (as the postgres user, since the
  * server refuses root): a primary from initdb, or a streaming replica of one from pg_basebackup -R.
+ * Being private, it can be restarted without disturbing other tests.
  */
-public final class PgCluster implements AutoCloseable {
+public final class PgCluster implements DatabaseServer, AutoCloseable {
 
     private final Path bin;
     private final Path dataDir;
@@ -62,24 +63,47 @@ public final class PgCluster implements AutoCloseable {
     }
 
     private void start() throws IOException, InterruptedException {
-        asPostgres(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l", dataDir.resolve("server.log").toString(),
-                "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dataDir
-                        + " -c fsync=off", "-w", "start");
+        pgCtl("-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dataDir
+                + " -c fsync=off", "-w", "start");
+    }
+
+    /**
+     * pg_ctl restart -m fast: every session is ended, as in a planned restart or a switchover, and the
+     * server is back on the same port and options when this returns.
+     */
+    public void restart() throws IOException, InterruptedException {
+        pgCtl("-m", "fast", "-w", "restart");
+    }
+
+    /** pg_ctl on this data folder; the server's output goes to its log, not to a pipe this JVM would wait on. */
+    private void pgCtl(String... arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(),
+                "-l", dataDir.resolve("server.log").toString()));
+        command.addAll(List.of(arguments));
+        asPostgres(command.toArray(String[]::new));
     }
 
     /** pg_ctl promote: the standby becomes a primary. */
     public void promote() throws IOException, InterruptedException {
-        asPostgres(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "promote");
+        pgCtl("promote");
     }
 
+    @Override
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    @Override
     public int port() {
         return port;
     }
 
+    @Override
     public String jdbcUrl(String database) {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+        return "jdbc:postgresql://" + host() + ":" + port + "/" + database;
     }
 
+    @Override
     public Connection connect(String database) throws SQLException {
         return DriverManager.getConnection(jdbcUrl(database), "postgres", "");
     }
@@ -106,7 +130,7 @@ public final class PgCluster implements AutoCloseable {
         }
         closed = true;
         try {
-            asPostgres(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w", "stop");
+            pgCtl("-m", "immediate", "-w", "stop");
         } finally {
             run(List.of("rm", "-rf", dataDir.toString()));
         }

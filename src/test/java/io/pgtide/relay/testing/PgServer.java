@@ -17,7 +17,7 @@ import java.util.Arrays;
  * {@code -Dpg.embedded.version} (14 to 18). The extension files of sql/ are installed into the server's
  * extension folder when they are missing or differ, so CREATE EXTENSION always runs this tree's SQL.
  */
-public final class PgServer {
+public final class PgServer implements DatabaseServer {
 
     private static PgServer instance;
 
@@ -64,20 +64,22 @@ public final class PgServer {
         return embedded != null;
     }
 
+    @Override
     public String host() {
         return host;
     }
 
+    @Override
     public int port() {
         return port;
     }
 
-    /** JDBC URL of a database on this server, without credentials. */
+    @Override
     public String jdbcUrl(String database) {
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;
     }
 
-    /** A superuser session on a database of this server. */
+    @Override
     public Connection connect(String database) throws SQLException {
         return DriverManager.getConnection(jdbcUrl(database), "postgres", "postgres");
     }

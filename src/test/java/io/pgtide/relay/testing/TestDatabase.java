@@ -6,22 +6,28 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** A fresh database of its own on the test server, dropped on close. */
+/** A fresh database of its own on a test server (by default the shared one), dropped on close. */
 public final class TestDatabase implements AutoCloseable {
 
-    private final PgServer server;
+    private final DatabaseServer server;
     private final String name;
 
-    private TestDatabase(PgServer server, String name) {
+    private TestDatabase(DatabaseServer server, String name) {
         this.server = server;
         this.name = name;
     }
 
-    /** A new empty database. */
+    /** A new empty database on the shared test server. */
     public static TestDatabase create() throws SQLException {
-        PgServer server = PgServer.get();
+        return create(PgServer.get());
+    }
+
+    /** A new empty database on the given server. */
+    public static TestDatabase create(DatabaseServer server) throws SQLException {
         String name = "tide_test_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
         try (Connection c = server.connect("postgres"); Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
@@ -40,7 +46,7 @@ public final class TestDatabase implements AutoCloseable {
         return name;
     }
 
-    public PgServer server() {
+    public DatabaseServer server() {
         return server;
     }
 
@@ -73,6 +79,22 @@ public final class TestDatabase implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getObject(1, type) : null;
             }
+        }
+    }
+
+    /** The first column of every row of a query with parameters. */
+    public <T> List<T> queryList(Class<T> type, String sql, Object... params) throws SQLException {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            List<T> values = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    values.add(rs.getObject(1, type));
+                }
+            }
+            return values;
         }
     }
 
