@@ -121,7 +121,7 @@ public final class RelaySettings {
 
     /** How often each pipeline's lock session is checked, and how often a free lock is tried. */
     public Duration lockInterval() {
-        return Duration.ofMillis(positiveInt(LOCK_INTERVAL, 500));
+        return Duration.ofMillis(positiveInt(LOCK_INTERVAL, 1000));
     }
 
     /** How often pending counts and ages are read from the database for the metrics. */

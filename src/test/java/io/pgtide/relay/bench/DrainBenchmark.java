@@ -34,7 +34,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * limit — the raw JDBC rate of the same poll SQL, and the raw rate of a plain Kafka producer sending the same
  * records with the same settings; the limit is the smaller. Prints msg/s, the ratios and the goals.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.DrainBenchmark
- *     [-Dbench.messages=200000 -Dbench.textbookMessages=20000 -Dbench.batch=1000 -Dbench.jfr=relay.jfr]</pre>
+ *     [-Dbench.messages=200000 -Dbench.textbookMessages=20000 -Dbench.batch=1000 -Dbench.jfr=/tmp/relay]</pre>
  */
 public final class DrainBenchmark {
 
@@ -101,11 +101,7 @@ public final class DrainBenchmark {
         Files.writeString(file, Files.readString(file).replace("'orders')", "'orders', " + batch + ")"));
         long last = Pipelines.lastRow(db, "orders");
         String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = 'orders-to-kafka'";
-        // -Dbench.jfr=<file>: a flight recording of the relay JVM, to profile before tuning
-        String jfr = System.getProperty("bench.jfr");
-        Map<String, String> env = jfr == null ? Map.of()
-                : Map.of("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=settings=profile,filename=" + jfr);
-        try (ChildRelay relay = ChildRelay.start(db, routes, "bench", env)) {
+        try (ChildRelay relay = ChildRelay.startAsShipped(db, routes, "bench", Profiling.env("drain"))) {
             long pid = relay.process().pid();
             PeakRss peak = new PeakRss(pid);
             peak.start();
@@ -116,6 +112,7 @@ public final class DrainBenchmark {
             double seconds = (System.nanoTime() - start) / 1e9;
             double cpu = ProcessStats.cpuSeconds(pid) - cpuStart;
             peak.interrupt();
+            Profiling.dump(relay, "drain");
             long drained = last - firstBatchEnd;
             return new RelayRun(drained / seconds, peak.max, cpu * 1e6 / drained);
         }

@@ -1,5 +1,6 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
@@ -13,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,7 +23,7 @@ import java.util.Map;
  * Idle cost: a relay (a JVM of its own) running pipelines whose outboxes get nothing. Prints the relay's CPU
  * as a share of one core, the CPU of the database sessions it holds, and the transactions a second it runs.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.IdleBenchmark
- *     [-Dbench.pipelines=50 -Dbench.seconds=30]</pre>
+ *     [-Dbench.pipelines=50 -Dbench.seconds=30 -Dbench.delay=<poll delay ms> -Dbench.lockInterval=<ms>]</pre>
  */
 public final class IdleBenchmark {
 
@@ -53,13 +55,18 @@ public final class IdleBenchmark {
         try (TestDatabase db = TestDatabase.withExtension()) {
             for (int i = 0; i < pipelines; i++) {
                 db.execute("SELECT tide.outbox_create('idle-" + i + "')");
-                Pipelines.kafkaPipeline(routes, "idle-" + i, "idle-" + i, "idle", broker.bootstrapServers());
+                Path file = Pipelines.kafkaPipeline(routes, "idle-" + i, "idle-" + i, "idle", broker.bootstrapServers());
+                String delay = System.getProperty("bench.delay");
+                if (delay != null) {
+                    Files.writeString(file, Files.readString(file).replaceAll("delay: \\d+", "delay: " + delay));
+                }
             }
-            try (ChildRelay relay = ChildRelay.start(db, routes, "idle", Map.of())) {
+            try (ChildRelay relay = ChildRelay.startAsShipped(db, routes, "idle", settings())) {
                 long pid = relay.process().pid();
                 Pipelines.await(Duration.ofSeconds(120), "every pipeline's first poll",
                         () -> db.queryOne(Long.class, "SELECT count(*) FROM tide.relay_consumer_offsets") == pipelines);
-                Thread.sleep(5000);
+                // past start-up: the JIT compiler still works for a while after the first polls
+                Thread.sleep(15_000);
                 List<Long> sessions = sessions(db);
                 double relayStart = ProcessStats.cpuSeconds(pid);
                 double serverStart = cpuSeconds(sessions);
@@ -72,6 +79,16 @@ public final class IdleBenchmark {
                         ProcessStats.rssMiB(pid));
             }
         }
+    }
+
+    /** -Dbench.lockInterval=<ms> tries another lock check interval; -Dbench.jfr records the relay. */
+    private static Map<String, String> settings() {
+        Map<String, String> env = new HashMap<>(Profiling.env("idle"));
+        String lockInterval = System.getProperty("bench.lockInterval");
+        if (lockInterval != null) {
+            env.put(RelaySettings.LOCK_INTERVAL, lockInterval);
+        }
+        return env;
     }
 
     /** The server processes of every session on the database but this one's. */

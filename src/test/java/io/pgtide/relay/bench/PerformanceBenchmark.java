@@ -21,19 +21,15 @@ public final class PerformanceBenchmark {
         int rate = Integer.getInteger("bench.rate", 1000);
         try (KafkaBroker broker = KafkaBroker.start()) {
             DrainBenchmark.Figures drain = DrainBenchmark.measure(broker, messages);
+            drain.print();
             LatencyBenchmark.Figures woken = LatencyBenchmark.measure(broker, rate, Integer.getInteger("bench.seconds", 60), true);
             LatencyBenchmark.Figures polled = LatencyBenchmark.measure(broker, rate,
                     Integer.getInteger("bench.baselineSeconds", 15), false);
+            LatencyBenchmark.print(rate, woken, polled);
             IdleBenchmark.Figures idle = IdleBenchmark.measure(broker, Integer.getInteger("bench.pipelines", 50),
                     Integer.getInteger("bench.idleSeconds", 30));
-            ScaleOutBenchmark.Figures scale = ScaleOutBenchmark.measure(broker, messages, 4);
-
-            drain.print();
-            System.out.printf(Locale.ROOT, "%nsteady-state latency, commit -> Kafka acknowledgement, %,d msg/s%n", rate);
-            System.out.println(woken.line("woken by LISTEN/NOTIFY (shipped)"));
-            System.out.println(polled.line("polling every 500 ms only"));
             idle.print();
-            scale.print();
+            ScaleOutBenchmark.measure(broker, messages, 4).print();
             System.out.printf(Locale.ROOT, "%ngoals: drain >= 50,000 msg/s %s; >= 20x textbook %s; >= 50 %% of the limit %s;"
                             + " p99 <= 50 ms %s; idle <= 2 %% of a core %s; RSS <= 300 MiB %s%n",
                     verdict(drain.relay() >= 50_000), verdict(drain.relay() >= 20 * drain.textbook()),

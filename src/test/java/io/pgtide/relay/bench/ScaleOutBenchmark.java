@@ -76,13 +76,13 @@ public final class ScaleOutBenchmark {
         }
         long total = db.queryOne(Long.class, "SELECT count(*) FROM tide.tide_outbox_messages WHERE outbox_name LIKE 'scale-%'");
         // each outbox was filled by one statement: its ids are one run, so an offset's id tells how far it is
-        String delivered = "SELECT coalesce(sum(o.last_id - f.first + 1) FILTER (WHERE o.last_id >= f.first), 0)"
+        String delivered = "SELECT coalesce(sum(o.last_id - f.first + 1) FILTER (WHERE o.last_id >= f.first), 0)::bigint"
                 + " FROM tide.relay_consumer_offsets o JOIN (" + firstIds(db) + ") f ON f.outbox_name = o.outbox_name"
                 + " WHERE o.pipeline LIKE '" + prefix + "%'";
         List<ChildRelay> started = new ArrayList<>();
         try {
             for (int r = 0; r < relays; r++) {
-                started.add(ChildRelay.start(db, routes, "relay-" + r, Map.of()));
+                started.add(ChildRelay.startAsShipped(db, routes, "relay-" + r, Profiling.env("scale-" + relays + "-" + r)));
             }
             long first = Backlog.waitAbove(db, delivered, 0);
             long start = System.nanoTime();
@@ -90,7 +90,7 @@ public final class ScaleOutBenchmark {
             double rate = (total - first) / ((System.nanoTime() - start) / 1e9);
             Map<String, Long> split = new TreeMap<>();
             try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                    "SELECT owner, count(*) FROM tide.relay_consumer_offsets WHERE pipeline LIKE '" + prefix + "%' GROUP BY owner")) {
+                    "SELECT split_part(owner, ' ', 2), count(*) FROM tide.relay_consumer_offsets WHERE pipeline LIKE '" + prefix + "%' GROUP BY 1")) {
                 while (rs.next()) {
                     split.put(String.valueOf(rs.getString(1)), rs.getLong(2));
                 }

@@ -278,7 +278,7 @@ class RelaySettingsTest {
         RelaySettings s = settings();
 
         assertEquals(16, s.poolSize());
-        assertEquals(Duration.ofMillis(500), s.lockInterval());
+        assertEquals(Duration.ofMillis(1000), s.lockInterval());
         assertEquals(9610, s.metricsPort());
     }
 

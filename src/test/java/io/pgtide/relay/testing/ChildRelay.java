@@ -8,9 +8,13 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** A relay in a JVM of its own (the real {@code pg-tide run} entry point), to kill or terminate. */
@@ -24,22 +28,45 @@ public final class ChildRelay implements AutoCloseable {
         this.log = log;
     }
 
+    /** A relay with test settings: lock checks every 200 ms, a pool of 4, a 256 MiB heap. */
     public static ChildRelay start(TestDatabase db, Path routes, String instance, Map<String, String> extraEnv)
             throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx256m", "-cp", classpath(),
-                "io.pgtide.relay.cli.PgTide", "run"));
+        Map<String, String> env = new HashMap<>(Map.of(RelaySettings.LOCK_INTERVAL, "200", RelaySettings.POOL_SIZE, "4"));
+        env.putAll(extraEnv);
+        return launch(db, routes, instance, List.of("-Xmx256m"), env);
+    }
+
+    /** A relay as shipped, for benchmarks: the launcher's default JVM options and the relay's default settings. */
+    public static ChildRelay startAsShipped(TestDatabase db, Path routes, String instance, Map<String, String> extraEnv)
+            throws IOException {
+        return launch(db, routes, instance, launcherJavaOptions(), extraEnv);
+    }
+
+    private static ChildRelay launch(TestDatabase db, Path routes, String instance, List<String> javaOptions,
+            Map<String, String> extraEnv) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(javaOptions);
+        command.addAll(List.of("-cp", classpath(), "io.pgtide.relay.cli.PgTide", "run"));
+        ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = builder.environment();
+        env.keySet().removeIf(name -> name.startsWith("PG_TIDE_"));
         env.put(RelaySettings.POSTGRES_URL, db.url().jdbcUrl() + "?user=postgres&password=postgres");
         env.put(RelaySettings.ROUTES, routes.toString());
         env.put(RelaySettings.INSTANCE, instance);
-        env.put(RelaySettings.LOCK_INTERVAL, "200");
-        env.put(RelaySettings.POOL_SIZE, "4");
         env.put(RelaySettings.METRICS_PORT, String.valueOf(FreePort.next()));
         env.putAll(extraEnv);
         Path log = Files.createTempFile("pg-tide-child-" + instance, ".log");
         builder.redirectErrorStream(true).redirectOutput(log.toFile());
         return new ChildRelay(builder.start(), log);
+    }
+
+    /** The JVM options of bin/pg-tide when JAVA_OPTS is not set. */
+    private static List<String> launcherJavaOptions() throws IOException {
+        Matcher defaults = Pattern.compile("\\$\\{JAVA_OPTS:-([^}]*)}").matcher(Files.readString(Path.of("src/dist/bin/pg-tide")));
+        if (!defaults.find()) {
+            throw new IllegalStateException("src/dist/bin/pg-tide has no ${JAVA_OPTS:-...} default");
+        }
+        return List.of(defaults.group(1).trim().split("\\s+"));
     }
 
     /**
