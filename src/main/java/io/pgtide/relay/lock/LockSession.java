@@ -28,12 +28,15 @@ public final class LockSession implements AutoCloseable {
 
     private final String pipeline;
     private final Connection connection;
+    private final int backendPid;
     private final int checkTimeoutMillis;
-    private boolean held;
+    private volatile boolean held;
+    private volatile boolean lost;
 
-    private LockSession(String pipeline, Connection connection, int checkTimeoutMillis) {
+    private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis) {
         this.pipeline = pipeline;
         this.connection = connection;
+        this.backendPid = backendPid;
         this.checkTimeoutMillis = checkTimeoutMillis;
     }
 
@@ -45,8 +48,27 @@ public final class LockSession implements AutoCloseable {
             // an offset lost with the last moments of WAL before a server crash only means the batch is
             // delivered again; not waiting for the flush on every batch is worth more
             st.execute("SET synchronous_commit = off");
+            try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                return new LockSession(pipeline, connection, rs.getInt(1), checkTimeoutMillis);
+            }
         }
-        return new LockSession(pipeline, connection, checkTimeoutMillis);
+    }
+
+    /** The server process of this session: while it holds the lock, pg_locks shows it. */
+    int backendPid() {
+        return backendPid;
+    }
+
+    /** True once the lock is known to be gone with the session: the owner must stop the route and start over. */
+    public boolean lost() {
+        return lost;
+    }
+
+    /** Records that the session, and with it the lock, is gone. */
+    void markLost() {
+        lost = true;
+        held = false;
     }
 
     /** Tries the lock once; on a server in recovery it takes no lock at all. */
@@ -78,7 +100,7 @@ public final class LockSession implements AutoCloseable {
      * True while the session answers within the check timeout. A session that was terminated, cut off
      * or closed has lost its lock (the server frees advisory locks with the session).
      */
-    public synchronized boolean alive() {
+    synchronized boolean alive() {
         try {
             connection.setNetworkTimeout(DIRECT, checkTimeoutMillis);
             try (Statement st = connection.createStatement()) {
@@ -88,14 +110,21 @@ public final class LockSession implements AutoCloseable {
             }
             return true;
         } catch (SQLException e) {
-            held = false;
+            markLost();
             return false;
         }
     }
 
-    /** Runs work on this session while no other work or check runs on it. */
+    /** Runs work on this session while no other work or check runs on it; a broken connection marks it lost. */
     public synchronized <T> T call(Work<T> work) throws SQLException {
-        return work.run(connection);
+        try {
+            return work.run(connection);
+        } catch (SQLException e) {
+            if (connection.isClosed() || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
+                markLost();
+            }
+            throw e;
+        }
     }
 
     @Override

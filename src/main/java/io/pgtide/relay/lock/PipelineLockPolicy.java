@@ -2,7 +2,9 @@ package io.pgtide.relay.lock;
 
 import io.pgtide.relay.db.Database;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.camel.CamelContext;
@@ -12,7 +14,8 @@ import org.apache.camel.support.RoutePolicySupport;
 /**
  * Route policy that gives each route it guards exactly one owner among all relays of a group:
  * the route starts only on the relay holding {@code pg_try_advisory_lock(tide.relay_lock_key(routeId))}
- * on a dedicated session, and stops within about a second once that session is lost. On a
+ * on a dedicated session, and stops within about a second once that session is lost (one {@link LockWatch}
+ * query per interval checks every held lock). On a
  * standby it takes no lock and starts nothing. It is not tied to outboxes: any route may use it.
  */
 public final class PipelineLockPolicy extends RoutePolicySupport {
@@ -21,12 +24,15 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     private final String instance;
     private final Duration interval;
     private final Map<String, PipelineOwner> owners = new ConcurrentHashMap<>();
+    private final LockWatch watch;
     private Consumer<String> pipelineAdded = pipeline -> { };
 
     public PipelineLockPolicy(Database database, String instance, Duration interval) {
         this.database = database;
         this.instance = instance;
         this.interval = interval;
+        this.watch = new LockWatch(database, instance, interval, this::heldSessions,
+                lost -> owners.values().forEach(owner -> owner.lost(lost)));
     }
 
     /** Called with the id of every route this policy starts guarding. */
@@ -38,6 +44,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     public void onInit(Route route) {
         // the owner thread starts the route once the lock is held
         route.setAutoStartup(false);
+        watch.start();
         CamelContext context = route.getCamelContext();
         owners.computeIfAbsent(route.getRouteId(),
                 id -> {
@@ -67,8 +74,13 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         return ownedSession(pipeline) != null;
     }
 
+    private List<LockSession> heldSessions() {
+        return owners.values().stream().map(PipelineOwner::ownedSession).filter(Objects::nonNull).toList();
+    }
+
     /** Releases every lock; called once the routes have stopped. */
     public void releaseAll() {
+        watch.stop();
         owners.values().forEach(PipelineOwner::close);
         owners.clear();
     }

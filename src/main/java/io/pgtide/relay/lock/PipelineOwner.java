@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps one pipeline's route running exactly while this relay holds the pipeline's lock: a thread
- * that tries the lock while it is free, watches the session while it is held, and starts or stops
- * the route on each change.
+ * that tries the lock while it is free and starts the route once it holds it, and stops the route as
+ * soon as the {@link LockWatch} (or a failed call on the session) finds the lock gone.
  */
 final class PipelineOwner implements Runnable {
 
@@ -20,6 +20,8 @@ final class PipelineOwner implements Runnable {
 
     /** How long a stopping route may finish its in-flight batch after the lock was lost. */
     private static final long STOP_AFTER_LOSS_MILLIS = 1000;
+    /** While settled, the owner looks at its route this many intervals apart; a lost lock wakes it at once. */
+    private static final int SETTLED_TICKS = 10;
 
     private final String pipeline;
     private final CamelContext context;
@@ -56,6 +58,15 @@ final class PipelineOwner implements Runnable {
         return ownedSession() != null;
     }
 
+    /** Told by the lock watch that a session lost its lock: if it is this owner's, act now, not at the next tick. */
+    void lost(LockSession lost) {
+        if (session == lost) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
     @Override
     public void run() {
         while (!closed) {
@@ -71,7 +82,9 @@ final class PipelineOwner implements Runnable {
                 release();
             }
             try {
-                Thread.sleep(interval.toMillis());
+                synchronized (this) {
+                    wait(settled() ? SETTLED_TICKS * interval.toMillis() : interval.toMillis());
+                }
             } catch (InterruptedException e) {
                 return;
             }
@@ -83,14 +96,16 @@ final class PipelineOwner implements Runnable {
             // routes start once the context has; until then take no lock
             return;
         }
+        if (session != null && session.lost()) {
+            LOG.warn("Pipeline {}: lost its lock session; stopping the route", pipeline);
+            release();
+            return;
+        }
         if (session == null) {
             session = LockSession.open(database, pipeline, instance, (int) Math.max(1000, 2 * interval.toMillis()));
         }
         if (session.held()) {
-            if (!session.alive()) {
-                LOG.warn("Pipeline {}: lost its lock session; stopping the route", pipeline);
-                release();
-            } else if (routeStopped()) {
+            if (routeStopped()) {
                 // the lock can be taken before the route is added to the context (startRoute of an
                 // unknown route does nothing): start it once it is there
                 startRoute();
@@ -109,6 +124,16 @@ final class PipelineOwner implements Runnable {
         if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
             startRoute();
         }
+    }
+
+    /** Holding the lock with the route running: only the lock watch's news of a loss needs an answer. */
+    private boolean settled() {
+        LockSession current = session;
+        if (current == null || !current.held() || current.lost()) {
+            return false;
+        }
+        ServiceStatus status = context.getRouteController().getRouteStatus(pipeline);
+        return status != null && status.isStarted();
     }
 
     private boolean routeStopped() {

@@ -23,7 +23,8 @@ import java.util.Map;
  * Idle cost: a relay (a JVM of its own) running pipelines whose outboxes get nothing. Prints the relay's CPU
  * as a share of one core, the CPU of the database sessions it holds, and the transactions a second it runs.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.IdleBenchmark
- *     [-Dbench.pipelines=50 -Dbench.seconds=30 -Dbench.delay=<poll delay ms> -Dbench.lockInterval=<ms>]</pre>
+ *     [-Dbench.pipelines=50 -Dbench.seconds=30 -Dbench.settleSeconds=15 -Dbench.delay=<poll delay ms>
+ *      -Dbench.lockInterval=<ms>]</pre>
  */
 public final class IdleBenchmark {
 
@@ -65,8 +66,8 @@ public final class IdleBenchmark {
                 long pid = relay.process().pid();
                 Pipelines.await(Duration.ofSeconds(120), "every pipeline's first poll",
                         () -> db.queryOne(Long.class, "SELECT count(*) FROM tide.relay_consumer_offsets") == pipelines);
-                // past start-up: the JIT compiler still works for a while after the first polls
-                Thread.sleep(15_000);
+                // past start-up: at idle rates the JIT compiler keeps working for minutes after the first polls
+                Thread.sleep(Integer.getInteger("bench.settleSeconds", 15) * 1000L);
                 List<Long> sessions = sessions(db);
                 double relayStart = ProcessStats.cpuSeconds(pid);
                 double serverStart = cpuSeconds(sessions);

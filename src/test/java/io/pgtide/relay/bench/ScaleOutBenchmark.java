@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Scale-out shape: the backlog drain with several pipelines over as many outboxes, first on one relay, then on
- * two relays started together on the same routes (they share the pipelines through the locks). Prints the
- * aggregate msg/s of each and how the pipelines were split, to tell whether throughput adds up or stops at a
- * shared bottleneck.
+ * Scale-out shape: the backlog drain with several pipelines over as many outboxes, on one relay, on two relays
+ * started together on the same routes (they share the pipelines through the locks: whichever takes a lock
+ * first runs that pipeline), and on two relays with half the pipeline files each. Prints the aggregate msg/s
+ * and how the pipelines were split, to tell whether throughput adds up or stops at a shared bottleneck.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ScaleOutBenchmark
  *     [-Dbench.messages=200000 -Dbench.pipelines=4]</pre>
  */
@@ -31,15 +31,16 @@ public final class ScaleOutBenchmark {
     record Run(int relays, double rate, Map<String, Long> pipelinesByRelay) {
     }
 
-    record Figures(int pipelines, int messages, Run one, Run two) {
+    record Figures(int pipelines, int messages, Run one, Run twoSharing, Run twoSplit) {
         void print() {
             System.out.printf(Locale.ROOT, "%nscale-out: %d pipelines over %d outboxes, %,d messages in all%n", pipelines,
                     pipelines, messages);
-            for (Run run : List.of(one, two)) {
-                System.out.printf(Locale.ROOT, "  %d relay%s %,9.0f msg/s  pipelines per relay %s%n", run.relays(),
-                        run.relays() == 1 ? " " : "s", run.rate(), run.pipelinesByRelay().values());
-            }
-            System.out.printf(Locale.ROOT, "  two relays / one relay: %.2fx%n", two.rate() / one.rate());
+            System.out.printf(Locale.ROOT, "  1 relay, all pipelines          %,9.0f msg/s  pipelines per relay %s%n", one.rate(),
+                    one.pipelinesByRelay().values());
+            System.out.printf(Locale.ROOT, "  2 relays on the same routes     %,9.0f msg/s  pipelines per relay %s (%.2fx)%n",
+                    twoSharing.rate(), twoSharing.pipelinesByRelay().values(), twoSharing.rate() / one.rate());
+            System.out.printf(Locale.ROOT, "  2 relays, half the routes each  %,9.0f msg/s  pipelines per relay %s (%.2fx)%n",
+                    twoSplit.rate(), twoSplit.pipelinesByRelay().values(), twoSplit.rate() / one.rate());
         }
     }
 
@@ -63,16 +64,25 @@ public final class ScaleOutBenchmark {
                 Kafka.createTopic(broker.bootstrapServers(), "scale-" + i, 1);
             }
             db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
-            return new Figures(pipelines, messages, drain(db, broker, pipelines, 1), drain(db, broker, pipelines, 2));
+            return new Figures(pipelines, messages, drain(db, broker, pipelines, 1, false),
+                    drain(db, broker, pipelines, 2, false), drain(db, broker, pipelines, 2, true));
         }
     }
 
-    /** Every outbox drained from its start by new pipelines on {@code relays} relays; msg/s from the first advance to the end. */
-    private static Run drain(TestDatabase db, KafkaBroker broker, int pipelines, int relays) throws Exception {
-        Path routes = Files.createTempDirectory("bench-scale");
-        String prefix = "scale-on-" + relays + "-";
+    /**
+     * Every outbox drained from its start by new pipelines on {@code relays} relays, all on one routes folder or
+     * each on its own share of the pipeline files; msg/s from the first advance to the end.
+     */
+    private static Run drain(TestDatabase db, KafkaBroker broker, int pipelines, int relays, boolean split)
+            throws Exception {
+        String prefix = "scale-" + relays + (split ? "-split-" : "-shared-");
+        List<Path> folders = new ArrayList<>();
+        for (int r = 0; r < (split ? relays : 1); r++) {
+            folders.add(Files.createTempDirectory("bench-scale"));
+        }
         for (int i = 0; i < pipelines; i++) {
-            Pipelines.kafkaPipeline(routes, prefix + i, "scale-" + i, "scale-" + i, broker.bootstrapServers());
+            Pipelines.kafkaPipeline(folders.get(i % folders.size()), prefix + i, "scale-" + i, "scale-" + i,
+                    broker.bootstrapServers());
         }
         long total = db.queryOne(Long.class, "SELECT count(*) FROM tide.tide_outbox_messages WHERE outbox_name LIKE 'scale-%'");
         // each outbox was filled by one statement: its ids are one run, so an offset's id tells how far it is
@@ -82,20 +92,21 @@ public final class ScaleOutBenchmark {
         List<ChildRelay> started = new ArrayList<>();
         try {
             for (int r = 0; r < relays; r++) {
-                started.add(ChildRelay.startAsShipped(db, routes, "relay-" + r, Profiling.env("scale-" + relays + "-" + r)));
+                started.add(ChildRelay.startAsShipped(db, folders.get(r % folders.size()), "relay-" + r,
+                        Profiling.env(prefix + r)));
             }
             long first = Backlog.waitAbove(db, delivered, 0);
             long start = System.nanoTime();
             Backlog.waitAbove(db, delivered, total - 1);
             double rate = (total - first) / ((System.nanoTime() - start) / 1e9);
-            Map<String, Long> split = new TreeMap<>();
+            Map<String, Long> byRelay = new TreeMap<>();
             try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
                     "SELECT split_part(owner, ' ', 2), count(*) FROM tide.relay_consumer_offsets WHERE pipeline LIKE '" + prefix + "%' GROUP BY 1")) {
                 while (rs.next()) {
-                    split.put(String.valueOf(rs.getString(1)), rs.getLong(2));
+                    byRelay.put(String.valueOf(rs.getString(1)), rs.getLong(2));
                 }
             }
-            return new Run(relays, rate, split);
+            return new Run(relays, rate, byRelay);
         } finally {
             for (ChildRelay relay : started) {
                 relay.close();

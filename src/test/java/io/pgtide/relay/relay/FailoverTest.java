@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
@@ -104,6 +105,23 @@ class FailoverTest {
                 Thread.sleep(1000);
                 assertAllDelivered(producers.stop());
             }
+        }
+    }
+
+    /** With nothing to deliver, no failing call reveals the loss: the lock watch alone must notice it. */
+    @Test
+    void anIdleOwnerStopsItsRouteWithinAboutASecondOfLosingItsLock(@TempDir Path routes) throws Exception {
+        Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());
+        try (RelayHarness relay = RelayHarness.start(db, routes, "idle-owner", Map.of(RelaySettings.LOCK_INTERVAL, "1000"))) {
+            Pipelines.await(Duration.ofSeconds(10), "the route to run", () -> relay.owns(PIPELINE)
+                    && relay.context().getRouteController().getRouteStatus(PIPELINE).isStarted());
+            assertEquals(1, Locks.terminate(db, relay.instance(), PIPELINE));
+            long terminated = System.nanoTime();
+            Pipelines.await(Duration.ofSeconds(5), "the route to stop",
+                    () -> !relay.context().getRouteController().getRouteStatus(PIPELINE).isStarted());
+            long stoppedMillis = (System.nanoTime() - terminated) / 1_000_000;
+            assertTrue(stoppedMillis <= 2500, "stopped " + stoppedMillis + " ms after the lock was lost (interval 1 s,"
+                    + " stop grace 1 s)");
         }
     }
 

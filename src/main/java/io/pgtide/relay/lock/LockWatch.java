@@ -1,0 +1,112 @@
+package io.pgtide.relay.lock;
+
+import io.pgtide.relay.db.Database;
+import io.pgtide.relay.support.PeriodicService;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Checks every interval, with one query on a session of its own, that each lock session of this relay still
+ * holds its lock (pg_locks shows the session's process holding an advisory lock): the cost of watching does
+ * not grow with the number of pipelines. A session that no longer holds its lock is marked lost and its
+ * owner told at once. When the watch itself cannot ask, each session is checked on its own instead.
+ */
+final class LockWatch extends PeriodicService {
+
+    private static final Executor DIRECT = Runnable::run;
+
+    private final Database database;
+    private final String instance;
+    private final int timeoutMillis;
+    private final Supplier<List<LockSession>> heldSessions;
+    private final Consumer<LockSession> onLost;
+    private Connection session;
+
+    /**
+     * @param heldSessions the sessions that hold a lock now
+     * @param onLost       told of each session found without its lock
+     */
+    LockWatch(Database database, String instance, Duration interval, Supplier<List<LockSession>> heldSessions,
+            Consumer<LockSession> onLost) {
+        super("pg-tide-lock-watch", interval, false);
+        this.database = database;
+        this.instance = instance;
+        this.timeoutMillis = (int) Math.max(1000, 2 * interval.toMillis());
+        this.heldSessions = heldSessions;
+        this.onLost = onLost;
+    }
+
+    @Override
+    protected void tick() throws SQLException {
+        List<LockSession> held = heldSessions.get();
+        if (held.isEmpty()) {
+            return;
+        }
+        Set<Integer> holding;
+        try {
+            holding = holdingPids(held);
+        } catch (SQLException e) {
+            closeSession();
+            // unable to ask for all at once: each session answers for itself
+            for (LockSession lock : held) {
+                if (!lock.alive()) {
+                    onLost.accept(lock);
+                }
+            }
+            throw e;
+        }
+        for (LockSession lock : held) {
+            if (!holding.contains(lock.backendPid())) {
+                lock.markLost();
+                onLost.accept(lock);
+            }
+        }
+    }
+
+    private Set<Integer> holdingPids(List<LockSession> held) throws SQLException {
+        if (session == null) {
+            session = database.openSession("pg_tide " + instance + " lock watch");
+        }
+        session.setNetworkTimeout(DIRECT, timeoutMillis);
+        Integer[] pids = held.stream().map(LockSession::backendPid).toArray(Integer[]::new);
+        Array array = session.createArrayOf("int4", pids);
+        try (PreparedStatement ps = session.prepareStatement(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = ANY (?)")) {
+            ps.setArray(1, array);
+            Set<Integer> holding = new HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    holding.add(rs.getInt(1));
+                }
+            }
+            return holding;
+        }
+    }
+
+    private void closeSession() {
+        if (session != null) {
+            try {
+                session.close();
+            } catch (SQLException ignored) {
+                // gone either way
+            }
+            session = null;
+        }
+    }
+
+    @Override
+    protected void doStop() {
+        super.doStop();
+        closeSession();
+    }
+}
