@@ -24,7 +24,11 @@ END $$;
 CREATE TABLE tide.tide_outbox_config (
     outbox_name     text PRIMARY KEY CHECK (outbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'),
     retention_hours integer NOT NULL DEFAULT 24 CHECK (retention_hours >= 0),
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    -- a pipeline of this outbox last polled nothing: publishers notify (channel pg_tide) to wake it.
+    -- While pipelines find rows, or before any polled, publishers do not notify: a NOTIFY serializes
+    -- committing transactions.
+    relay_waiting   boolean NOT NULL DEFAULT false
 );
 
 -- tx is the writing transaction: polls order by (tx, id) and stop below the oldest running
@@ -113,13 +117,15 @@ BEGIN
 END $$;
 
 -- Publishes one message in the caller's transaction. Takes no lock the relay holds: the
--- message becomes visible to the relay when the caller commits, and a notification on channel
--- pg_tide (payload: the outbox name) tells listening relays so.
+-- message becomes visible to the relay when the caller commits, and while a pipeline of the outbox
+-- waits (its last poll was empty) a notification on channel pg_tide (payload: the outbox name)
+-- tells listening relays so.
 CREATE FUNCTION tide.outbox_publish(p_name text, p_payload jsonb, p_headers jsonb DEFAULT '{}'::jsonb,
                                     p_key text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     new_id bigint;
+    waiting boolean;
 BEGIN
     IF p_payload IS NULL THEN
         RAISE EXCEPTION 'pg_tide: payload of a message to outbox "%" is NULL', p_name
@@ -133,13 +139,16 @@ BEGIN
     INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)
     SELECT c.outbox_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb)
     FROM tide.tide_outbox_config c WHERE c.outbox_name = p_name
-    RETURNING id INTO new_id;
+    RETURNING id, (SELECT c.relay_waiting FROM tide.tide_outbox_config c WHERE c.outbox_name = p_name)
+    INTO new_id, waiting;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
     END IF;
-    -- delivered at commit, once per outbox per transaction: wakes the relays' idle pipelines at once
-    PERFORM pg_catalog.pg_notify('pg_tide', p_name);
+    IF waiting THEN
+        -- delivered at commit, once per outbox per transaction: wakes the relays' idle pipelines at once
+        PERFORM pg_catalog.pg_notify('pg_tide', p_name);
+    END IF;
     RETURN new_id;
 END $$;
 
@@ -187,6 +196,7 @@ DECLARE
     from_tx xid8;
     from_id bigint;
     batch integer := greatest(p_limit, 1);
+    found_rows bigint;
     o record;
 BEGIN
     SELECT * INTO o
@@ -211,6 +221,10 @@ BEGIN
           AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY m.tx, m.id
         LIMIT batch;
+    -- on a change only: an empty poll asks publishers to notify, a poll that found rows stops them
+    GET DIAGNOSTICS found_rows = ROW_COUNT;
+    UPDATE tide.tide_outbox_config c SET relay_waiting = (found_rows = 0)
+    WHERE c.outbox_name = p_outbox AND c.relay_waiting <> (found_rows = 0);
 END $$;
 
 -- Moves a pipeline's offset forward to (p_tx, p_id). Fenced: refused unless this session holds
