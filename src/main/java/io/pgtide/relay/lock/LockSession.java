@@ -30,19 +30,25 @@ public final class LockSession implements AutoCloseable {
     private final Connection connection;
     private final int backendPid;
     private final int checkTimeoutMillis;
+    private final Runnable onLost;
     private volatile boolean held;
     private volatile boolean lost;
 
-    private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis) {
+    private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis, Runnable onLost) {
         this.pipeline = pipeline;
         this.connection = connection;
         this.backendPid = backendPid;
         this.checkTimeoutMillis = checkTimeoutMillis;
+        this.onLost = onLost;
     }
 
-    /** Opens a new session for the pipeline's lock. */
-    public static LockSession open(Database database, String pipeline, String instance, int checkTimeoutMillis)
-            throws SQLException {
+    /**
+     * Opens a new session for the pipeline's lock.
+     *
+     * @param onLost run once the session is found without its lock, by whichever thread finds it
+     */
+    public static LockSession open(Database database, String pipeline, String instance, int checkTimeoutMillis,
+            Runnable onLost) throws SQLException {
         Connection connection = database.openSession("pg_tide " + instance + " " + pipeline);
         try (Statement st = connection.createStatement()) {
             // an offset lost with the last moments of WAL before a server crash only means the batch is
@@ -50,7 +56,7 @@ public final class LockSession implements AutoCloseable {
             st.execute("SET synchronous_commit = off");
             try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
                 rs.next();
-                return new LockSession(pipeline, connection, rs.getInt(1), checkTimeoutMillis);
+                return new LockSession(pipeline, connection, rs.getInt(1), checkTimeoutMillis, onLost);
             }
         }
     }
@@ -65,10 +71,14 @@ public final class LockSession implements AutoCloseable {
         return lost;
     }
 
-    /** Records that the session, and with it the lock, is gone. */
+    /** Records that the session, and with it the lock, is gone, and tells the owner at once. */
     void markLost() {
+        boolean first = !lost;
         lost = true;
         held = false;
+        if (first) {
+            onLost.run();
+        }
     }
 
     /** Tries the lock once; on a server in recovery it takes no lock at all. */

@@ -12,14 +12,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * Checks every interval, with one query on a session of its own, that each lock session of this relay still
  * holds its lock (pg_locks shows the session's process holding an advisory lock): the cost of watching does
- * not grow with the number of pipelines. A session that no longer holds its lock is marked lost and its
- * owner told at once. When the watch itself cannot ask, each session is checked on its own instead.
+ * not grow with the number of pipelines. A session that no longer holds its lock is marked lost, which
+ * tells its owner at once. When the watch itself cannot ask, each session is checked on its own instead.
  */
 final class LockWatch extends PeriodicService {
 
@@ -29,21 +28,15 @@ final class LockWatch extends PeriodicService {
     private final String instance;
     private final int timeoutMillis;
     private final Supplier<List<LockSession>> heldSessions;
-    private final Consumer<LockSession> onLost;
     private Connection session;
 
-    /**
-     * @param heldSessions the sessions that hold a lock now
-     * @param onLost       told of each session found without its lock
-     */
-    LockWatch(Database database, String instance, Duration interval, Supplier<List<LockSession>> heldSessions,
-            Consumer<LockSession> onLost) {
+    /** @param heldSessions the sessions that hold a lock now */
+    LockWatch(Database database, String instance, Duration interval, Supplier<List<LockSession>> heldSessions) {
         super("pg-tide-lock-watch", interval, false);
         this.database = database;
         this.instance = instance;
         this.timeoutMillis = (int) Math.max(1000, 2 * interval.toMillis());
         this.heldSessions = heldSessions;
-        this.onLost = onLost;
     }
 
     @Override
@@ -58,17 +51,12 @@ final class LockWatch extends PeriodicService {
         } catch (SQLException e) {
             closeSession();
             // unable to ask for all at once: each session answers for itself
-            for (LockSession lock : held) {
-                if (!lock.alive()) {
-                    onLost.accept(lock);
-                }
-            }
+            held.forEach(LockSession::alive);
             throw e;
         }
         for (LockSession lock : held) {
             if (!holding.contains(lock.backendPid())) {
                 lock.markLost();
-                onLost.accept(lock);
             }
         }
     }

@@ -31,8 +31,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         this.database = database;
         this.instance = instance;
         this.interval = interval;
-        this.watch = new LockWatch(database, instance, interval, this::heldSessions,
-                lost -> owners.values().forEach(owner -> owner.lost(lost)));
+        this.watch = new LockWatch(database, instance, interval, this::heldSessions);
     }
 
     /** Called with the id of every route this policy starts guarding. */

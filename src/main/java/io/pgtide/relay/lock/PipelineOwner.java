@@ -58,12 +58,13 @@ final class PipelineOwner implements Runnable {
         return ownedSession() != null;
     }
 
-    /** Told by the lock watch that a session lost its lock: if it is this owner's, act now, not at the next tick. */
-    void lost(LockSession lost) {
-        if (session == lost) {
-            synchronized (this) {
-                notifyAll();
-            }
+    /**
+     * The session lost its lock (found by the lock watch, or by a call on it that failed): act now, not at the
+     * next tick, for until the route stops it sends batches whose offsets can no longer move.
+     */
+    private void wake() {
+        synchronized (this) {
+            notifyAll();
         }
     }
 
@@ -102,7 +103,8 @@ final class PipelineOwner implements Runnable {
             return;
         }
         if (session == null) {
-            session = LockSession.open(database, pipeline, instance, (int) Math.max(1000, 2 * interval.toMillis()));
+            session = LockSession.open(database, pipeline, instance, (int) Math.max(1000, 2 * interval.toMillis()),
+                    this::wake);
         }
         if (session.held()) {
             if (routeStopped()) {
