@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.Executor;
+import org.postgresql.PGConnection;
 
 /**
  * One pipeline's dedicated database session and the advisory lock it may hold. The lock lives
@@ -54,11 +55,10 @@ public final class LockSession implements AutoCloseable {
             // an offset lost with the last moments of WAL before a server crash only means the batch is
             // delivered again; not waiting for the flush on every batch is worth more
             st.execute("SET synchronous_commit = off");
-            try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-                rs.next();
-                return new LockSession(pipeline, connection, rs.getInt(1), checkTimeoutMillis, onLost);
-            }
         }
+        // the driver learnt the server process at connect time: no round trip
+        int backendPid = connection.unwrap(PGConnection.class).getBackendPID();
+        return new LockSession(pipeline, connection, backendPid, checkTimeoutMillis, onLost);
     }
 
     /** The server process of this session: while it holds the lock, pg_locks shows it. */

@@ -1,9 +1,9 @@
 package io.pgtide.relay.extension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.TestDatabase;
+import io.pgtide.relay.wakeup.OutboxListener;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -34,7 +34,7 @@ class PublishNotificationTest {
         db.execute("SELECT tide.outbox_create('orders')");
         listener = db.connect();
         try (Statement st = listener.createStatement()) {
-            st.execute("LISTEN pg_tide");
+            st.execute("LISTEN " + OutboxListener.CHANNEL);
         }
         app = db.connect();
     }
@@ -107,7 +107,7 @@ class PublishNotificationTest {
         PGNotification[] arrived = listener.unwrap(PGConnection.class).getNotifications(500);
         if (arrived != null) {
             for (PGNotification notification : arrived) {
-                assertTrue(notification.getName().equals("pg_tide"), notification.getName());
+                assertEquals(OutboxListener.CHANNEL, notification.getName(), "the channel the relay listens on");
                 payloads.add(notification.getParameter());
             }
         }

@@ -125,6 +125,27 @@ class FailoverTest {
         }
     }
 
+    /**
+     * With traffic, a failed offset advance finds the loss first: it too must stop the route at once, or the
+     * route re-sends batches whose offsets can no longer move until the owner's next look (10 s here).
+     */
+    @Test
+    void aBusyOwnerStopsItsRouteAtOnceWhenAnAdvanceFindsItsLockGone(@TempDir Path routes) throws Exception {
+        Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());
+        try (RelayHarness relay = RelayHarness.start(db, routes, "busy-owner", Map.of(RelaySettings.LOCK_INTERVAL, "1000"));
+             Producers producers = Producers.background(db, "orders", 2, 200)) {
+            Pipelines.await(Duration.ofSeconds(10), "the route to deliver", () -> Pipelines.offset(db, PIPELINE) > 0);
+            // settled: the owner now looks at its route only every 10 intervals unless told of a loss
+            Thread.sleep(1500);
+            assertEquals(1, Locks.terminate(db, relay.instance(), PIPELINE));
+            long terminated = System.nanoTime();
+            Pipelines.await(Duration.ofSeconds(15), "the route to stop",
+                    () -> !relay.context().getRouteController().getRouteStatus(PIPELINE).isStarted());
+            long stoppedMillis = (System.nanoTime() - terminated) / 1_000_000;
+            assertTrue(stoppedMillis <= 2500, "stopped " + stoppedMillis + " ms after the lock was lost");
+        }
+    }
+
     /** Every committed message is in Kafka (duplicates allowed), nothing else is, and the offset is at the end. */
     private void assertAllDelivered(List<Long> committed) throws Exception {
         long last = Pipelines.lastRow(db, "orders");
