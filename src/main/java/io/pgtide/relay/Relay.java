@@ -13,6 +13,7 @@ import io.pgtide.relay.lock.PipelineLockPolicy;
 import io.pgtide.relay.metrics.LagSampler;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
+import io.pgtide.relay.offset.OutboxRowMapperFactory;
 import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.RouteFolder;
@@ -37,14 +38,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One relay process: a camel-main runtime whose routes are the pipeline files of the routes folder,
  * with the pieces they share bound by name: {@code pgTide} (the pool camel-sql polls with),
- * {@code pgTideLock} (the route policy), {@code pgTideWakeup} (the poll scheduler woken by new messages)
- * and the {@code pg-tide} route configuration.
+ * {@code pgTideLock} (the route policy), {@code pgTideWakeup} (the poll scheduler woken by new messages),
+ * {@code pgTideRows} (camel-sql's row mapping, polled rows read straight into {@code OutboxRow}s) and the
+ * {@code pg-tide} route configuration.
  */
 public final class Relay {
 
     public static final String DATA_SOURCE = "pgTide";
     public static final String LOCK_POLICY = "pgTideLock";
     public static final String WAKEUP_SCHEDULER = "pgTideWakeup";
+    public static final String ROW_MAPPER = "pgTideRows";
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
@@ -72,6 +75,7 @@ public final class Relay {
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
         main.bind(DATA_SOURCE, database.pool());
         main.bind(LOCK_POLICY, locks);
+        main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
                 new DeadLetters(locks), new PermanentFailures(settings.permanentFailures()), metrics));
         main.addMainListener(new MainListenerSupport() {
@@ -92,10 +96,13 @@ public final class Relay {
         // pipelines poll through the relay's pool by name: autowiring by type stops working as soon as
         // a pipeline file defines a DataSource of its own (an inbox in another database)
         main.addInitialProperty("camel.component.sql.dataSource", "#" + DATA_SOURCE);
+        main.addInitialProperty("camel.component.sql.rowMapperFactory", "#" + ROW_MAPPER);
         // SIGTERM: finish in-flight batches and advance their offsets within this many seconds
         main.addInitialProperty("camel.main.shutdownTimeout", "30");
         // a batch is a list of outbox messages: each Kafka record carries its own message's headers
         main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
+        // nothing reads the acknowledged records' metadata: skip collecting it for every record
+        main.addInitialProperty("camel.component.kafka.recordMetadata", "false");
         // /metrics, /observe/health/live and /observe/health/ready on the metrics port
         main.addInitialProperty("camel.management.enabled", "true");
         main.addInitialProperty("camel.management.port", String.valueOf(settings.metricsPort()));

@@ -34,24 +34,22 @@ public final class OutboxMessages implements Processor {
     public void process(Exchange exchange) throws Exception {
         Object body = exchange.getMessage().getBody();
         List<?> rows = body instanceof List<?> list ? list : body instanceof Map<?, ?> row ? List.of(row) : null;
-        if (rows == null || rows.isEmpty() || !(rows.get(0) instanceof Map<?, ?>)) {
+        if (rows == null || rows.isEmpty() || !(rows.get(0) instanceof OutboxRow || rows.get(0) instanceof Map<?, ?>)) {
             return;
         }
         List<Message> messages = new ArrayList<>(rows.size());
-        for (Object row : rows) {
-            messages.add(toMessage(exchange, (Map<?, ?>) row));
+        OutboxRow last = null;
+        for (Object element : rows) {
+            last = element instanceof OutboxRow row ? row : OutboxRow.of((Map<?, ?>) element);
+            messages.add(toMessage(exchange, last));
         }
-        Map<?, ?> last = (Map<?, ?>) rows.get(rows.size() - 1);
-        exchange.setProperty(Batch.PROPERTY, new Batch(text(last.get("pipeline")), text(last.get("outbox_name")),
-                text(last.get("tx")), ((Number) last.get("id")).longValue(), rows.size()));
+        exchange.setProperty(Batch.PROPERTY, new Batch(last.pipeline(), last.outbox(), last.tx(), last.id(), rows.size()));
         exchange.getMessage().setBody(Collections.unmodifiableList(messages));
     }
 
-    private static Message toMessage(Exchange exchange, Map<?, ?> row) throws Exception {
-        String outbox = text(row.get("outbox_name"));
-        String id = text(row.get("id"));
+    private static Message toMessage(Exchange exchange, OutboxRow row) throws Exception {
         DefaultMessage message = new DefaultMessage(exchange);
-        String headers = text(row.get("headers"));
+        String headers = row.headers();
         if (headers != null && headers.length() > 2) {
             Map<String, Object> parsed = HEADERS.readValue(headers);
             for (Map.Entry<String, Object> header : parsed.entrySet()) {
@@ -59,20 +57,16 @@ public final class OutboxMessages implements Processor {
                 message.setHeader(header.getKey(), value == null || value instanceof String ? value : JSON.writeValueAsString(value));
             }
         }
-        message.setHeader(OUTBOX, outbox);
+        String id = Long.toString(row.id());
+        String messageId = row.outbox() + ":" + id;
+        message.setHeader(OUTBOX, row.outbox());
         message.setHeader(ID, id);
-        message.setHeader(MESSAGE_ID, outbox + ":" + id);
-        String key = text(row.get("key"));
-        if (key != null) {
-            message.setHeader(KEY, key);
+        message.setHeader(MESSAGE_ID, messageId);
+        if (row.key() != null) {
+            message.setHeader(KEY, row.key());
         }
-        message.setMessageId(outbox + ":" + id);
-        message.setBody(text(row.get("payload")));
+        message.setMessageId(messageId);
+        message.setBody(row.payload());
         return message;
-    }
-
-    /** jsonb and xid8 arrive as driver objects whose toString is their text form. */
-    private static String text(Object value) {
-        return value == null ? null : value.toString();
     }
 }

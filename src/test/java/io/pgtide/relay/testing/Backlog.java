@@ -16,6 +16,11 @@ public final class Backlog {
     /** Creates outbox 'orders' and inserts {@code messages} rows over 97 keys, analysed so the first poll plans well. */
     public static void fill(TestDatabase db, int messages) throws SQLException {
         db.execute("SELECT tide.outbox_create('orders')");
+        append(db, messages);
+    }
+
+    /** Appends {@code messages} more rows to outbox 'orders' in one transaction. */
+    public static void append(TestDatabase db, int messages) throws SQLException {
         db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
                 + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
                 + " FROM generate_series(1, " + messages + ") g");
