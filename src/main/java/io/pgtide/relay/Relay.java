@@ -16,6 +16,7 @@ import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxRowMapperFactory;
 import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
+import io.pgtide.relay.sink.KafkaHeaderFilter;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
 import io.pgtide.relay.wakeup.OutboxListener;
@@ -103,6 +104,7 @@ public final class Relay {
         main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
         // nothing reads the acknowledged records' metadata: skip collecting it for every record
         main.addInitialProperty("camel.component.kafka.recordMetadata", "false");
+        main.addInitialProperty("camel.component.kafka.headerFilterStrategy", "#class:" + KafkaHeaderFilter.class.getName());
         // /metrics, /observe/health/live and /observe/health/ready on the metrics port
         main.addInitialProperty("camel.management.enabled", "true");
         main.addInitialProperty("camel.management.port", String.valueOf(settings.metricsPort()));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -38,24 +39,28 @@ public final class OutboxMessages implements Processor {
             return;
         }
         List<Message> messages = new ArrayList<>(rows.size());
+        // the rows of an outbox tend to share a few header sets: each distinct one is parsed once a batch
+        Map<String, Map<String, Object>> parsedHeaders = new HashMap<>();
         OutboxRow last = null;
         for (Object element : rows) {
             last = element instanceof OutboxRow row ? row : OutboxRow.of((Map<?, ?>) element);
-            messages.add(toMessage(exchange, last));
+            messages.add(toMessage(exchange, last, parsedHeaders));
         }
         exchange.setProperty(Batch.PROPERTY, new Batch(last.pipeline(), last.outbox(), last.tx(), last.id(), rows.size()));
         exchange.getMessage().setBody(Collections.unmodifiableList(messages));
     }
 
-    private static Message toMessage(Exchange exchange, OutboxRow row) throws Exception {
+    private static Message toMessage(Exchange exchange, OutboxRow row, Map<String, Map<String, Object>> parsedHeaders)
+            throws Exception {
         DefaultMessage message = new DefaultMessage(exchange);
         String headers = row.headers();
         if (headers != null && headers.length() > 2) {
-            Map<String, Object> parsed = HEADERS.readValue(headers);
-            for (Map.Entry<String, Object> header : parsed.entrySet()) {
-                Object value = header.getValue();
-                message.setHeader(header.getKey(), value == null || value instanceof String ? value : JSON.writeValueAsString(value));
+            Map<String, Object> parsed = parsedHeaders.get(headers);
+            if (parsed == null) {
+                parsed = headerValues(headers);
+                parsedHeaders.put(headers, parsed);
             }
+            message.getHeaders().putAll(parsed);
         }
         String id = Long.toString(row.id());
         String messageId = row.outbox() + ":" + id;
@@ -68,5 +73,17 @@ public final class OutboxMessages implements Processor {
         message.setMessageId(messageId);
         message.setBody(row.payload());
         return message;
+    }
+
+    /** A row's headers, each value as text: JSON strings as they are, other JSON values in their JSON form. */
+    private static Map<String, Object> headerValues(String headers) throws Exception {
+        Map<String, Object> parsed = HEADERS.readValue(headers);
+        for (Map.Entry<String, Object> header : parsed.entrySet()) {
+            Object value = header.getValue();
+            if (value != null && !(value instanceof String)) {
+                header.setValue(JSON.writeValueAsString(value));
+            }
+        }
+        return parsed;
     }
 }
