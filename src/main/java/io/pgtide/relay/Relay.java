@@ -16,9 +16,9 @@ import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxRowMapperFactory;
 import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
-import io.pgtide.relay.sink.KafkaHeaderFilter;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
+import io.pgtide.relay.sink.KafkaHeaderFilter;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
 import java.sql.Connection;
@@ -104,6 +104,7 @@ public final class Relay {
         main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
         // nothing reads the acknowledged records' metadata: skip collecting it for every record
         main.addInitialProperty("camel.component.kafka.recordMetadata", "false");
+        // camel-kafka's header rules, without a lower-cased copy of every header name of every record
         main.addInitialProperty("camel.component.kafka.headerFilterStrategy", "#class:" + KafkaHeaderFilter.class.getName());
         // /metrics, /observe/health/live and /observe/health/ready on the metrics port
         main.addInitialProperty("camel.management.enabled", "true");
