@@ -40,6 +40,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class DrainBenchmark {
 
     private static final String TOPIC_SETTINGS_NOTE = "acks=all, idempotence, batch 256 KiB, the pipeline's linger";
+    /** Rows per poll, for the relay and the raw JDBC loop; records per await for the batched producer. */
+    private static final int BATCH = Integer.getInteger("bench.batch", 1000);
 
     /**
      * One pass over a backlog of the same size, rates in msg/s: the relay, the raw JDBC loop and the plain producer
@@ -98,18 +100,15 @@ public final class DrainBenchmark {
         System.exit(0);
     }
 
-    private static final int BATCH = Integer.getInteger("bench.batch", 1000);
-
     static Figures measure(KafkaBroker broker, int messages) throws Exception {
         int textbookMessages = Integer.getInteger("bench.textbookMessages", Math.min(messages, 20_000));
         try (TestDatabase db = TestDatabase.withExtension()) {
             Backlog.fill(db, messages);
-            double[] coldRaw = raw(db, broker, messages);
+            Baselines coldBaselines = baselines(db, broker, messages);
             RelayRun relay = relay(db, broker, messages);
-            double[] warmRaw = raw(db, broker, messages);
+            Baselines warmBaselines = baselines(db, broker, messages);
             double textbook = textbook(db, broker, textbookMessages);
-            return new Figures(messages, new Pass(relay.cold(), relay.coldCpuMicrosPerMessage(), coldRaw[0], coldRaw[1], coldRaw[2]),
-                    new Pass(relay.warm(), relay.warmCpuMicrosPerMessage(), warmRaw[0], warmRaw[1], warmRaw[2]),
+            return new Figures(messages, relay.cold().with(coldBaselines), relay.warm().with(warmBaselines),
                     relay.peakRssMiB(), textbookMessages, textbook);
         }
     }
@@ -118,14 +117,25 @@ public final class DrainBenchmark {
      * The baselines over the backlog the relay has not read yet: the raw JDBC loop reads it (its own offset), the
      * plain producer sends as many records, streaming and then a batch at a time.
      */
-    private static double[] raw(TestDatabase db, KafkaBroker broker, int messages) throws Exception {
+    private static Baselines baselines(TestDatabase db, KafkaBroker broker, int messages) throws Exception {
         double jdbcRead = RawRead.drain(db, "raw-read", "orders", BATCH).rowsPerSecond();
-        return new double[] {jdbcRead, rawProducer(broker, messages, messages), rawProducer(broker, messages, BATCH)};
+        return new Baselines(jdbcRead, rawProducer(broker, messages, messages), rawProducer(broker, messages, BATCH));
     }
 
-    /** The relay's two passes: msg/s and CPU per message of each, and its peak resident memory over both. */
-    record RelayRun(double cold, double coldCpuMicrosPerMessage, double warm, double warmCpuMicrosPerMessage,
-                    double peakRssMiB) {
+    /** One pass of the baselines, msg/s. */
+    record Baselines(double jdbcRead, double producerStreaming, double producerBatched) {
+    }
+
+    /** One pass of the relay: msg/s and its CPU per message. */
+    record RelayPass(double rate, double cpuMicrosPerMessage) {
+        Pass with(Baselines baselines) {
+            return new Pass(rate, cpuMicrosPerMessage, baselines.jdbcRead(), baselines.producerStreaming(),
+                    baselines.producerBatched());
+        }
+    }
+
+    /** The relay's two passes and its peak resident memory over both. */
+    record RelayRun(RelayPass cold, RelayPass warm, double peakRssMiB) {
     }
 
     /**
@@ -141,18 +151,18 @@ public final class DrainBenchmark {
             long pid = relay.process().pid();
             PeakRss peak = new PeakRss(pid);
             peak.start();
-            double[] cold = pass(db, pid, 0);
+            RelayPass cold = pass(db, pid, 0);
             long coldEnd = Pipelines.lastRow(db, "orders");
             Backlog.append(db, messages);
-            double[] warm = pass(db, pid, coldEnd);
+            RelayPass warm = pass(db, pid, coldEnd);
             peak.interrupt();
             Profiling.dump(relay, "drain");
-            return new RelayRun(cold[0], cold[1], warm[0], warm[1], peak.max);
+            return new RelayRun(cold, warm, peak.max);
         }
     }
 
-    /** msg/s and relay CPU us per message, from the first batch advanced past {@code after} to the outbox's last row. */
-    private static double[] pass(TestDatabase db, long pid, long after) throws Exception {
+    /** The relay's rate and CPU, from the first batch advanced past {@code after} to the outbox's last row. */
+    private static RelayPass pass(TestDatabase db, long pid, long after) throws Exception {
         String offset = "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = 'orders-to-kafka'";
         long last = Pipelines.lastRow(db, "orders");
         long firstBatchEnd = Backlog.waitAbove(db, offset, after);
@@ -162,7 +172,7 @@ public final class DrainBenchmark {
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpu = ProcessStats.cpuSeconds(pid) - cpuStart;
         long drained = last - firstBatchEnd;
-        return new double[] {drained / seconds, cpu * 1e6 / drained};
+        return new RelayPass(drained / seconds, cpu * 1e6 / drained);
     }
 
     /** Samples a process's resident memory every 100 ms and keeps the highest. */
