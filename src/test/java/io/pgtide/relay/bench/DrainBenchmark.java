@@ -35,7 +35,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * records with the same settings; the limit is the smaller. Each contender runs two passes over backlogs of the
  * same size: the first in JVMs just started, the second in the same JVMs, warm. Prints msg/s, the ratios, the goals.
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.DrainBenchmark
- *     [-Dbench.messages=200000 (a pass) -Dbench.textbookMessages=20000 -Dbench.batch=1000 -Dbench.jfr=/tmp/relay]</pre>
+ *     [-Dbench.messages=200000 (a pass) -Dbench.textbookMessages=20000 -Dbench.batch=1000 -Dbench.jfr=/tmp/relay
+ *     -Dbench.payload=note (or order: see Backlog.PAYLOAD_SQL)]</pre>
  */
 public final class DrainBenchmark {
 
@@ -80,8 +81,8 @@ public final class DrainBenchmark {
         }
 
         void print() {
-            System.out.printf(Locale.ROOT, "%nbacklog drain outbox -> Kafka, 1 KiB JSON, one pipeline, %,d messages a pass%n",
-                    messages);
+            System.out.printf(Locale.ROOT, "%nbacklog drain outbox -> Kafka, 1 KiB JSON (bench.payload=%s), one pipeline,"
+                    + " %,d messages a pass%n", System.getProperty("bench.payload", "note"), messages);
             cold.print("first pass, JVMs just started:");
             warm.print("second pass, the same JVMs warm (the goals are judged here):");
             System.out.printf(Locale.ROOT, "  (b) textbook route      %,9d msgs %,9.0f msg/s%n", textbookMessages, textbook);
@@ -119,7 +120,9 @@ public final class DrainBenchmark {
      */
     private static Baselines baselines(TestDatabase db, KafkaBroker broker, int messages) throws Exception {
         double jdbcRead = RawRead.drain(db, "raw-read", "orders", BATCH).rowsPerSecond();
-        return new Baselines(jdbcRead, rawProducer(broker, messages, messages), rawProducer(broker, messages, BATCH));
+        String payload = db.queryOne(String.class, "SELECT payload::text FROM tide.tide_outbox_messages ORDER BY id LIMIT 1");
+        return new Baselines(jdbcRead, rawProducer(broker, payload, messages, messages),
+                rawProducer(broker, payload, messages, BATCH));
     }
 
     /** One pass of the baselines, msg/s. */
@@ -200,15 +203,14 @@ public final class DrainBenchmark {
     }
 
     /**
-     * msg/s of a plain Kafka producer sending records like the pipeline's, with the pipeline's producer settings,
-     * {@code perAwait} records at a time before awaiting their acknowledgements.
+     * msg/s of a plain Kafka producer sending records like the pipeline's (the backlog's first payload), with the
+     * pipeline's producer settings, {@code perAwait} records at a time before awaiting their acknowledgements.
      */
-    static double rawProducer(KafkaBroker broker, int messages, int perAwait) throws Exception {
+    static double rawProducer(KafkaBroker broker, String payload, int messages, int perAwait) throws Exception {
         String topic = "bench-raw-" + perAwait + "-" + System.nanoTime();
         Kafka.createTopic(broker.bootstrapServers(), topic, 1);
         Map<String, Object> config = Map.of("bootstrap.servers", broker.bootstrapServers(), "acks", "all",
                 "enable.idempotence", "true", "batch.size", 262144, "linger.ms", lingerMs());
-        String payload = "{\"order\": 1, \"customer\": \"c1\", \"note\": \"" + "x".repeat(960) + "\"}";
         try (KafkaProducer<String, String> producer =
                      new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
             long start = System.nanoTime();

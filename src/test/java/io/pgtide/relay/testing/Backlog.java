@@ -6,9 +6,22 @@ import java.sql.SQLException;
 /** Fills an outbox with a backlog in one statement and times a relay draining it, for the sink benchmarks. */
 public final class Backlog {
 
-    /** About 1 KiB of JSON per message. */
-    public static final String PAYLOAD_SQL = "jsonb_build_object('order', g, 'customer', 'c' || (g % 97),"
-            + " 'note', repeat('x', 960))";
+    /**
+     * About 1 KiB of JSON per message, as a SQL expression of the row number {@code g}. {@code -Dbench.payload} picks
+     * its shape: {@code note} (the default) is three fields, one a 960-character string, the cheapest document for
+     * PostgreSQL to print; {@code order} is an order with ten line items, numbers and hashes, as an application would
+     * publish. The shape matters: printing jsonb as text is part of every poll.
+     */
+    public static final String PAYLOAD_SQL = switch (System.getProperty("bench.payload", "note")) {
+        case "note" -> "jsonb_build_object('order', g, 'customer', 'c' || (g % 97), 'note', repeat('x', 960))";
+        case "order" -> "jsonb_build_object('order_id', g, 'customer_id', 'c' || (g % 97),"
+                + " 'placed_at', now() - g * interval '1 second', 'currency', 'EUR',"
+                + " 'total', round((random() * 1000)::numeric, 2), 'note', md5(g::text),"
+                + " 'items', (SELECT jsonb_agg(jsonb_build_object('sku', md5((g * 10 + i)::text),"
+                + " 'quantity', (random() * 5)::int + 1, 'unit_price', round((random() * 100)::numeric, 2)))"
+                + " FROM generate_series(1, 10) i))";
+        default -> throw new IllegalArgumentException("bench.payload: note or order, not " + System.getProperty("bench.payload"));
+    };
 
     private Backlog() {
     }
