@@ -204,7 +204,8 @@ public final class DrainBenchmark {
 
     /**
      * msg/s of a plain Kafka producer sending records like the pipeline's (the backlog's first payload), with the
-     * pipeline's producer settings, {@code perAwait} records at a time before awaiting their acknowledgements.
+     * pipeline's producer settings, {@code perAwait} records at a time before flushing and awaiting their
+     * acknowledgements.
      */
     static double rawProducer(KafkaBroker broker, String payload, int messages, int perAwait) throws Exception {
         String topic = "bench-raw-" + perAwait + "-" + System.nanoTime();
@@ -221,6 +222,7 @@ public final class DrainBenchmark {
                 record.headers().add("type", "order.created".getBytes(StandardCharsets.UTF_8));
                 acks.add(producer.send(record));
                 if (acks.size() == perAwait || sent == messages - 1) {
+                    producer.flush(); // as the relay's producer does when it awaits a batch
                     for (Future<RecordMetadata> ack : acks) {
                         ack.get();
                     }
