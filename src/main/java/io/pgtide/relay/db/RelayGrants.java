@@ -16,7 +16,8 @@ public final class RelayGrants {
 
     /**
      * The role and each privilege it lacks as {@code <privilege> ON <object>}, from the catalog: the
-     * functions the relay calls (executable by PUBLIC unless revoked) and the views its metrics read.
+     * functions the relay calls (executable by PUBLIC unless revoked), the tables a poll reads and the views its
+     * metrics read.
      */
     private static final String MISSING = """
             SELECT quote_ident(current_user), m.privilege FROM (
@@ -30,7 +31,8 @@ public final class RelayGrants {
                 UNION ALL
                 SELECT 'SELECT ON ' || c.oid::regclass
                   FROM pg_class c
-                 WHERE c.relnamespace = 'tide'::regnamespace AND c.relname IN ('consumer_lag', 'dead_letters')
+                 WHERE c.relnamespace = 'tide'::regnamespace
+                   AND c.relname IN ('tide_outbox_messages', 'relay_consumer_offsets', 'consumer_lag', 'dead_letters')
                    AND NOT has_table_privilege(c.oid, 'SELECT')
             ) m(privilege)
             """;
