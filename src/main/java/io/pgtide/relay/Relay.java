@@ -108,7 +108,7 @@ public final class Relay {
         // camel-kafka's header rules, without a lower-cased copy of every header name of every record
         main.addInitialProperty("camel.component.kafka.headerFilterStrategy", "#class:" + KafkaHeaderFilter.class.getName());
         // a batch is sent, then its acknowledgements awaited in the consumer's thread: the wait flushes the producer
-        // (ADR 6), and no worker thread is needed to resume the route
+        // (ADR 7), and no worker thread is needed to resume the route
         main.addInitialProperty("camel.component.kafka.synchronous", "true");
         main.addInitialProperty("camel.component.kafka.kafkaClientFactory",
                 "#class:" + FlushingKafkaClientFactory.class.getName());

@@ -26,7 +26,10 @@ public final class FlushingKafkaClientFactory extends DefaultKafkaClientFactory 
         return new FlushOnAwaitProducer<>(kafkaProps);
     }
 
-    /** A Kafka producer whose send results flush the producer when awaited. */
+    /**
+     * A Kafka producer whose send results flush the producer when awaited without a time limit. A wait with a
+     * time limit does not flush: a flush lasts until every record sent so far completes, which could outlast it.
+     */
     static final class FlushOnAwaitProducer<K, V> extends KafkaProducer<K, V> {
         /** Records went in since the last flush began: the next wait must flush first. */
         private volatile boolean unflushed;
@@ -66,7 +69,6 @@ public final class FlushingKafkaClientFactory extends DefaultKafkaClientFactory 
             @Override
             public RecordMetadata get(long timeout, TimeUnit unit)
                     throws InterruptedException, ExecutionException, TimeoutException {
-                flushIfNeeded();
                 return sent.get(timeout, unit);
             }
 
