@@ -54,6 +54,14 @@ public final class DrainBenchmark {
             return Math.min(jdbcRead, producerStreaming);
         }
 
+        /**
+         * The most one batch in flight (ADR 6) allows with no relay work at all: each batch is read, then sent and
+         * acknowledged, one after the other, at the rates the two raw loops measured.
+         */
+        double oneBatchInFlightBound() {
+            return 1 / (1 / jdbcRead + 1 / producerBatched);
+        }
+
         void print(String title) {
             System.out.printf(Locale.ROOT, "  %s%n", title);
             System.out.printf(Locale.ROOT, "  (a) pg_tide relay                 %,9.0f msg/s  %.0f us of relay CPU per message%n",
@@ -65,6 +73,9 @@ public final class DrainBenchmark {
                     + " its acks pattern)%n", BATCH, producerBatched);
             System.out.printf(Locale.ROOT, "      relay / limit %.0f %% (goal >= 50 %%); relay %,.0f msg/s (goal >= 50,000)%n",
                     100 * relay / limit(), relay);
+            System.out.printf(Locale.ROOT, "      one batch in flight, read then send-a-batch with no relay work: %,.0f msg/s"
+                    + " = %.0f %% of the limit; the relay reaches %.0f %% of that%n",
+                    oneBatchInFlightBound(), 100 * oneBatchInFlightBound() / limit(), 100 * relay / oneBatchInFlightBound());
         }
     }
 
