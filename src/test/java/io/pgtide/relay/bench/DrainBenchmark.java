@@ -1,5 +1,6 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.offset.OutboxMessages;
 import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
@@ -214,7 +215,7 @@ public final class DrainBenchmark {
     }
 
     /**
-     * msg/s of a plain Kafka producer sending records like the pipeline's (the backlog's first payload), with the
+     * msg/s of a plain Kafka producer sending the pipeline's records (the backlog's first payload, its key and headers), with the
      * pipeline's producer settings, {@code perAwait} records at a time before flushing and awaiting their
      * acknowledgements.
      */
@@ -228,9 +229,15 @@ public final class DrainBenchmark {
             long start = System.nanoTime();
             List<Future<RecordMetadata>> acks = new ArrayList<>(perAwait);
             for (int sent = 0; sent < messages; sent++) {
-                ProducerRecord<String, String> record = new ProducerRecord<>(topic, "c" + (sent % 97), payload);
-                record.headers().add("pg_tide_message_id", ("orders:" + sent).getBytes(StandardCharsets.UTF_8));
-                record.headers().add("type", "order.created".getBytes(StandardCharsets.UTF_8));
+                String key = "c" + (sent % 97);
+                String id = Long.toString(sent + 1);
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, payload);
+                // the headers the relay's records carry: the row's own, then the relay's
+                record.headers().add("type", utf8("order.created"));
+                record.headers().add(OutboxMessages.ID, utf8(id));
+                record.headers().add(OutboxMessages.KEY, utf8(key));
+                record.headers().add(OutboxMessages.MESSAGE_ID, utf8("orders:" + id));
+                record.headers().add(OutboxMessages.OUTBOX, utf8("orders"));
                 acks.add(producer.send(record));
                 if (acks.size() == perAwait || sent == messages - 1) {
                     producer.flush(); // as the relay's producer does when it awaits a batch
@@ -242,6 +249,10 @@ public final class DrainBenchmark {
             }
             return messages / ((System.nanoTime() - start) / 1e9);
         }
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The shipped pipeline's lingerMs, so the plain producer runs with the same setting. */
