@@ -18,8 +18,7 @@ import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
-import io.pgtide.relay.sink.FlushingKafkaClientFactory;
-import io.pgtide.relay.sink.KafkaHeaderFilter;
+import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
 import java.sql.Connection;
@@ -101,17 +100,7 @@ public final class Relay {
         main.addInitialProperty("camel.component.sql.rowMapperFactory", "#" + ROW_MAPPER);
         // SIGTERM: finish in-flight batches and advance their offsets within this many seconds
         main.addInitialProperty("camel.main.shutdownTimeout", "30");
-        // a batch is a list of outbox messages: each Kafka record carries its own message's headers
-        main.addInitialProperty("camel.component.kafka.batchWithIndividualHeaders", "true");
-        // nothing reads the acknowledged records' metadata: skip collecting it for every record
-        main.addInitialProperty("camel.component.kafka.recordMetadata", "false");
-        // camel-kafka's header rules, without a lower-cased copy of every header name of every record
-        main.addInitialProperty("camel.component.kafka.headerFilterStrategy", "#class:" + KafkaHeaderFilter.class.getName());
-        // a batch is sent, then its acknowledgements awaited in the consumer's thread: the wait flushes the producer
-        // (ADR 7), and no worker thread is needed to resume the route
-        main.addInitialProperty("camel.component.kafka.synchronous", "true");
-        main.addInitialProperty("camel.component.kafka.kafkaClientFactory",
-                "#class:" + FlushingKafkaClientFactory.class.getName());
+        KafkaDefaults.OPTIONS.forEach((option, value) -> main.addInitialProperty("camel.component.kafka." + option, value));
         // /metrics, /observe/health/live and /observe/health/ready on the metrics port
         main.addInitialProperty("camel.management.enabled", "true");
         main.addInitialProperty("camel.management.port", String.valueOf(settings.metricsPort()));

@@ -1,6 +1,9 @@
 package io.pgtide.relay.bench;
 
 import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.offset.OutboxRow;
+import io.pgtide.relay.sink.KafkaDefaults;
+import io.pgtide.relay.sink.KafkaRecordKeys;
 import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
@@ -13,19 +16,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.PropertyBindingSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
-import java.util.Map;
-import org.apache.camel.CamelContext;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -50,7 +60,7 @@ public final class DrainBenchmark {
      * (streaming, and a batch at a time then its acknowledgements).
      */
     record Pass(double relay, double relayCpuMicrosPerMessage, double jdbcRead, double producerStreaming,
-                double producerBatched) {
+                double producerBatched, double relaySendHalf) {
         double limit() {
             return Math.min(jdbcRead, producerStreaming);
         }
@@ -61,6 +71,11 @@ public final class DrainBenchmark {
          */
         double oneBatchInFlightBound() {
             return 1 / (1 / jdbcRead + 1 / producerBatched);
+        }
+
+        /** The same bound with the relay's own send half (its messages through camel-kafka) in place of the plain producer. */
+        double withRelaySendHalf() {
+            return 1 / (1 / jdbcRead + 1 / relaySendHalf);
         }
 
         void print(String title) {
@@ -77,6 +92,11 @@ public final class DrainBenchmark {
             System.out.printf(Locale.ROOT, "      one batch in flight, read then send-a-batch with no relay work: %,.0f msg/s"
                     + " = %.0f %% of the limit; the relay reaches %.0f %% of that%n",
                     oneBatchInFlightBound(), 100 * oneBatchInFlightBound() / limit(), 100 * relay / oneBatchInFlightBound());
+            System.out.printf(Locale.ROOT, "      the relay's send half alone       %,9.0f msg/s (rows made messages by the relay's code, sent"
+                    + " through camel-kafka with the pipeline's settings, %d then acks)%n", relaySendHalf, BATCH);
+            System.out.printf(Locale.ROOT, "      one batch in flight, read then the relay's send half: %,.0f msg/s = %.0f %% of the limit;"
+                    + " the relay reaches %.0f %% of that%n", withRelaySendHalf(), 100 * withRelaySendHalf() / limit(),
+                    100 * relay / withRelaySendHalf());
         }
     }
 
@@ -128,24 +148,25 @@ public final class DrainBenchmark {
 
     /**
      * The baselines over the backlog the relay has not read yet: the raw JDBC loop reads it (its own offset), the
-     * plain producer sends as many records, streaming and then a batch at a time.
+     * plain producer sends as many records, streaming and then a batch at a time, and the relay's send half sends them
+     * a batch at a time.
      */
     private static Baselines baselines(TestDatabase db, KafkaBroker broker, int messages) throws Exception {
         double jdbcRead = RawRead.drain(db, "raw-read", "orders", BATCH).rowsPerSecond();
         String payload = db.queryOne(String.class, "SELECT payload::text FROM tide.tide_outbox_messages ORDER BY id LIMIT 1");
         return new Baselines(jdbcRead, rawProducer(broker, payload, messages, messages),
-                rawProducer(broker, payload, messages, BATCH));
+                rawProducer(broker, payload, messages, BATCH), relaySendHalf(broker, payload, messages));
     }
 
     /** One pass of the baselines, msg/s. */
-    record Baselines(double jdbcRead, double producerStreaming, double producerBatched) {
+    record Baselines(double jdbcRead, double producerStreaming, double producerBatched, double relaySendHalf) {
     }
 
     /** One pass of the relay: msg/s and its CPU per message. */
     record RelayPass(double rate, double cpuMicrosPerMessage) {
         Pass with(Baselines baselines) {
             return new Pass(rate, cpuMicrosPerMessage, baselines.jdbcRead(), baselines.producerStreaming(),
-                    baselines.producerBatched());
+                    baselines.producerBatched(), baselines.relaySendHalf());
         }
     }
 
@@ -248,6 +269,46 @@ public final class DrainBenchmark {
                 }
             }
             return messages / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /**
+     * msg/s of the relay's send half with no database and no route: batches of outbox rows made messages by the
+     * relay's own processors and sent through camel-kafka, with the relay's component defaults and the pipeline's
+     * endpoint settings; each batch is acknowledged before the next is made.
+     */
+    static double relaySendHalf(KafkaBroker broker, String payload, int messages) throws Exception {
+        String topic = "bench-send-half-" + System.nanoTime();
+        Kafka.createTopic(broker.bootstrapServers(), topic, 1);
+        try (CamelContext camel = new DefaultCamelContext()) {
+            KafkaComponent kafka = new KafkaComponent();
+            PropertyBindingSupport.build().withCamelContext(camel).withTarget(kafka)
+                    .withProperties(new HashMap<>(KafkaDefaults.OPTIONS)).withMandatory(true).bind();
+            camel.addComponent("kafka", kafka);
+            camel.start();
+            Endpoint endpoint = camel.getEndpoint("kafka:" + topic + "?brokers=" + broker.bootstrapServers()
+                    + "&requestRequiredAcks=all&enableIdempotence=true&producerBatchSize=262144&lingerMs=" + lingerMs());
+            Processor messagesOfRows = new OutboxMessages();
+            Processor recordKeys = new KafkaRecordKeys();
+            try (ProducerTemplate template = camel.createProducerTemplate()) {
+                long start = System.nanoTime();
+                for (int sent = 0; sent < messages; sent += BATCH) {
+                    List<OutboxRow> rows = new ArrayList<>(BATCH);
+                    for (int id = sent + 1; id <= Math.min(sent + BATCH, messages); id++) {
+                        rows.add(new OutboxRow("send-half", "orders", id, Long.toString(1000 + id), "c" + (id % 97), payload,
+                                "{\"type\": \"order.created\"}"));
+                    }
+                    Exchange batch = endpoint.createExchange();
+                    batch.getMessage().setBody(rows);
+                    messagesOfRows.process(batch);
+                    recordKeys.process(batch);
+                    template.send(endpoint, batch);
+                    if (batch.getException() != null) {
+                        throw batch.getException();
+                    }
+                }
+                return messages / ((System.nanoTime() - start) / 1e9);
+            }
         }
     }
 
