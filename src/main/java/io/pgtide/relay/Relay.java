@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.db.ParameterCountDataSource;
 import io.pgtide.relay.db.RelayGrants;
 import io.pgtide.relay.db.SchemaCheck;
 import io.pgtide.relay.deadletter.DeadLetters;
@@ -74,7 +75,8 @@ public final class Relay {
                 "classpath:application.properties;optional=true,file:application.properties;optional=true");
         initialProperties(settings);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
-        main.bind(DATA_SOURCE, database.pool());
+        // routes get the pool through ParameterCountDataSource: no server round trips for a poll's parameter count
+        main.bind(DATA_SOURCE, new ParameterCountDataSource(database.pool()));
         main.bind(LOCK_POLICY, locks);
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),

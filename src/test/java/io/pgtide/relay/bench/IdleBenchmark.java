@@ -91,6 +91,7 @@ public final class IdleBenchmark {
                 int steadyAfter = Integer.getInteger("bench.steadySeconds", 420);
                 Thread.sleep(Math.max(0, steadyAfter * 1000L - (System.nanoTime() - started) / 1_000_000));
                 Window steady = window(db, pid, seconds);
+                Profiling.dump(relay, "idle");
                 return new Figures(pipelines, seconds, early, steadyAfter, steady, ProcessStats.rssMiB(pid));
             }
         }
