@@ -243,8 +243,9 @@ public final class DrainBenchmark {
     static double rawProducer(KafkaBroker broker, String payload, int messages, int perAwait) throws Exception {
         String topic = "bench-raw-" + perAwait + "-" + System.nanoTime();
         Kafka.createTopic(broker.bootstrapServers(), topic, 1);
-        Map<String, Object> config = Map.of("bootstrap.servers", broker.bootstrapServers(), "acks", "all",
-                "enable.idempotence", "true", "batch.size", 262144, "linger.ms", lingerMs());
+        Map<String, Object> config = Map.of("bootstrap.servers", broker.bootstrapServers(),
+                "acks", pipelineSetting("requestRequiredAcks"), "enable.idempotence", pipelineSetting("enableIdempotence"),
+                "batch.size", pipelineSetting("producerBatchSize"), "linger.ms", pipelineSetting("lingerMs"));
         try (KafkaProducer<String, String> producer =
                      new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
             long start = System.nanoTime();
@@ -286,8 +287,11 @@ public final class DrainBenchmark {
                     .withProperties(new HashMap<>(KafkaDefaults.OPTIONS)).withMandatory(true).bind();
             camel.addComponent("kafka", kafka);
             camel.start();
-            Endpoint endpoint = camel.getEndpoint("kafka:" + topic + "?brokers=" + broker.bootstrapServers()
-                    + "&requestRequiredAcks=all&enableIdempotence=true&producerBatchSize=262144&lingerMs=" + lingerMs());
+            StringBuilder uri = new StringBuilder("kafka:" + topic + "?brokers=" + broker.bootstrapServers());
+            for (String setting : PIPELINE_PRODUCER_SETTINGS) {
+                uri.append('&').append(setting).append('=').append(pipelineSetting(setting));
+            }
+            Endpoint endpoint = camel.getEndpoint(uri.toString());
             Processor messagesOfRows = new OutboxMessages();
             Processor recordKeys = new KafkaRecordKeys();
             try (ProducerTemplate template = camel.createProducerTemplate()) {
@@ -316,10 +320,18 @@ public final class DrainBenchmark {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The shipped pipeline's lingerMs, so the plain producer runs with the same setting. */
-    private static int lingerMs() throws IOException {
-        Matcher linger = Pattern.compile("lingerMs: (\\d+)").matcher(Files.readString(Path.of("routes/orders-to-kafka.yaml")));
-        return linger.find() ? Integer.parseInt(linger.group(1)) : 5;
+    /** The shipped pipeline's Kafka producer parameters, which the baselines use too. */
+    private static final List<String> PIPELINE_PRODUCER_SETTINGS =
+            List.of("requestRequiredAcks", "enableIdempotence", "producerBatchSize", "lingerMs");
+
+    /** A parameter of the shipped pipeline's Kafka endpoint, as written in routes/orders-to-kafka.yaml. */
+    private static String pipelineSetting(String name) throws IOException {
+        Matcher setting = Pattern.compile(name + ": \"?([^\"\\s#]+)")
+                .matcher(Files.readString(Path.of("routes/orders-to-kafka.yaml")));
+        if (!setting.find()) {
+            throw new IllegalStateException("routes/orders-to-kafka.yaml has no " + name);
+        }
+        return setting.group(1);
     }
 
     /** msg/s of the one-exchange-per-row route with an UPDATE per row, from its first marked row. */
