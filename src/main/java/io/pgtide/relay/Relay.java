@@ -17,6 +17,7 @@ import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxRowMapperFactory;
 import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
+import io.pgtide.relay.route.OutboxExists;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
 import io.pgtide.relay.sink.KafkaDefaults;
@@ -25,6 +26,7 @@ import io.pgtide.relay.wakeup.WakeableScheduler;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.stream.Collectors;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ExtendedStartupListener;
 import org.apache.camel.component.micrometer.MicrometerConstants;
@@ -64,11 +66,11 @@ public final class Relay {
     public Relay(RelaySettings settings, Database database) {
         this.settings = settings;
         this.database = database;
-        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval());
+        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(), new OutboxExists());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new RelayMetrics(registry, locks::owns);
         this.sampler = new LagSampler(database, metrics, settings.metricsInterval());
-        locks.onPipelineAdded(metrics::track);
+        locks.onPipelines(metrics::track, metrics::untrack);
 
         main.setAppName("pg-tide");
         main.setPropertyPlaceholderLocations(
@@ -128,7 +130,9 @@ public final class Relay {
             context.addService(new SweepSchedule(database, settings.sweepInterval()));
         }
         routeFolder = new RouteFolder(context, settings.routesDirectory());
-        HealthCheckRegistry.get(context).register(new RelayReadiness(sampler, () -> routeFolder.failures().size()));
+        routeFolder.onFailuresChanged(failures -> metrics.refusedRouteFiles(failures.stream().collect(
+                Collectors.toMap(failure -> failure.file().getFileName().toString(), failure -> failure.problems().size()))));
+        HealthCheckRegistry.get(context).register(new RelayReadiness(sampler, routeFolder::failures, locks::waiting));
         // one file at a time into the started context: a route that cannot be created (a bad endpoint
         // URI, a missing component) fails its own file only, not the relay
         context.addStartupListener(new ExtendedStartupListener() {

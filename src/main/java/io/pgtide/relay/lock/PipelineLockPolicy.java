@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.camel.CamelContext;
@@ -25,18 +26,23 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     private final Duration interval;
     private final Map<String, PipelineOwner> owners = new ConcurrentHashMap<>();
     private final LockWatch watch;
+    private final StartCondition condition;
     private Consumer<String> pipelineAdded = pipeline -> { };
+    private Consumer<String> pipelineRemoved = pipeline -> { };
 
-    public PipelineLockPolicy(Database database, String instance, Duration interval) {
+    /** @param condition what must hold before a route may take its lock (checked while it waits) */
+    public PipelineLockPolicy(Database database, String instance, Duration interval, StartCondition condition) {
         this.database = database;
+        this.condition = condition;
         this.instance = instance;
         this.interval = interval;
         this.watch = new LockWatch(database, instance, interval, this::heldSessions);
     }
 
-    /** Called with the id of every route this policy starts guarding. */
-    public void onPipelineAdded(Consumer<String> listener) {
-        this.pipelineAdded = listener;
+    /** Called with the id of every route this policy starts guarding, and of every route it stops guarding. */
+    public void onPipelines(Consumer<String> added, Consumer<String> removed) {
+        this.pipelineAdded = added;
+        this.pipelineRemoved = removed;
     }
 
     @Override
@@ -47,7 +53,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         CamelContext context = route.getCamelContext();
         owners.computeIfAbsent(route.getRouteId(),
                 id -> {
-                    PipelineOwner owner = new PipelineOwner(id, context, database, instance, interval);
+                    PipelineOwner owner = new PipelineOwner(id, context, database, instance, interval, condition);
                     owner.start();
                     return owner;
                 });
@@ -60,6 +66,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         if (owner != null) {
             owner.close();
         }
+        pipelineRemoved.accept(route.getRouteId());
     }
 
     /** The session holding the pipeline's lock, or null when this relay does not own it. */
@@ -71,6 +78,18 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     /** True while this relay owns the pipeline. */
     public boolean owns(String pipeline) {
         return ownedSession(pipeline) != null;
+    }
+
+    /** The pipelines that wait before they may take their lock, each with the reason. */
+    public Map<String, String> waiting() {
+        Map<String, String> waiting = new TreeMap<>();
+        owners.forEach((pipeline, owner) -> {
+            String reason = owner.waiting();
+            if (reason != null) {
+                waiting.put(pipeline, reason);
+            }
+        });
+        return waiting;
     }
 
     private List<LockSession> heldSessions() {

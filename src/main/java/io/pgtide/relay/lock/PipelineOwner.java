@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
 import org.apache.camel.ServiceStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,18 +29,22 @@ final class PipelineOwner implements Runnable {
     private final Database database;
     private final String instance;
     private final Duration interval;
+    private final StartCondition condition;
     private final Thread thread;
     private volatile boolean closed;
     private volatile LockSession session;
     private LockSession.Attempt lastAttempt;
     private String lastError;
+    private volatile String waiting;
 
-    PipelineOwner(String pipeline, CamelContext context, Database database, String instance, Duration interval) {
+    PipelineOwner(String pipeline, CamelContext context, Database database, String instance, Duration interval,
+            StartCondition condition) {
         this.pipeline = pipeline;
         this.context = context;
         this.database = database;
         this.instance = instance;
         this.interval = interval;
+        this.condition = condition;
         this.thread = new Thread(this, "pg-tide-lock-" + pipeline);
         this.thread.setDaemon(true);
     }
@@ -54,8 +59,9 @@ final class PipelineOwner implements Runnable {
         return current != null && current.held() ? current : null;
     }
 
-    boolean owned() {
-        return ownedSession() != null;
+    /** Why the pipeline waits before it may take its lock, or null. */
+    String waiting() {
+        return waiting;
     }
 
     /**
@@ -114,6 +120,9 @@ final class PipelineOwner implements Runnable {
             }
             return;
         }
+        if (mustWait()) {
+            return;
+        }
         LockSession.Attempt attempt = session.tryAcquire();
         if (attempt != lastAttempt) {
             switch (attempt) {
@@ -126,6 +135,22 @@ final class PipelineOwner implements Runnable {
         if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
             startRoute();
         }
+    }
+
+    /** True while the start condition is unmet (or the route is not added yet); says so once per reason. */
+    private boolean mustWait() throws SQLException {
+        Route route = context.getRoute(pipeline);
+        if (route == null) {
+            return true;
+        }
+        String reason = session.call(connection -> condition.unmet(route, connection));
+        if (reason != null && !reason.equals(waiting)) {
+            LOG.warn("Pipeline {}: {}", pipeline, reason);
+        } else if (reason == null && waiting != null) {
+            LOG.info("Pipeline {}: no longer waiting", pipeline);
+        }
+        waiting = reason;
+        return reason != null;
     }
 
     /** Holding the lock with the route running: only the lock watch's news of a loss needs an answer. */

@@ -3,9 +3,14 @@ package io.pgtide.relay.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -33,6 +38,7 @@ public final class RelayMetrics {
     private final Map<String, PipelineLag> lag = new ConcurrentHashMap<>();
     private volatile double oldestOpenTransactionAge;
     private volatile double standby;
+    private final MultiGauge refusedFiles;
 
     public RelayMetrics(MeterRegistry registry, Predicate<String> lockHeld) {
         this.registry = registry;
@@ -42,6 +48,9 @@ public final class RelayMetrics {
                 .register(registry);
         Gauge.builder("pg_tide_relay_standby", this, m -> m.standby)
                 .description("1 while the database is a standby in recovery: the relay runs no pipeline")
+                .register(registry);
+        refusedFiles = MultiGauge.builder("pg_tide_relay_route_file_problems")
+                .description("Problems of a route file the relay refused to load (its pipelines do not run)")
                 .register(registry);
     }
 
@@ -54,6 +63,24 @@ public final class RelayMetrics {
                     .register(registry);
             return Boolean.TRUE;
         });
+    }
+
+    /** Drops every series of a pipeline this relay no longer runs (its file was deleted or replaced). */
+    public synchronized void untrack(String pipeline) {
+        pipelines.remove(pipeline);
+        for (Meter meter : registry.getMeters()) {
+            if (meter.getId().getName().startsWith("pg_tide_relay") && pipeline.equals(meter.getId().getTag("pipeline"))) {
+                registry.remove(meter);
+            }
+        }
+        lag.keySet().removeIf(key -> key.startsWith(pipeline + "\u0000"));
+    }
+
+    /** The route files refused now, one series each (the number of problems), gone once a file loads. */
+    public void refusedRouteFiles(Map<String, Integer> problemsByFile) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        problemsByFile.forEach((file, problems) -> rows.add(MultiGauge.Row.of(Tags.of("file", file), problems)));
+        refusedFiles.register(rows, true);
     }
 
     /** A batch the sink acknowledged and whose offset moved. */
@@ -75,7 +102,11 @@ public final class RelayMetrics {
     }
 
     /** The latest reading of one pipeline's lag from the database. */
-    void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId, long deadLetters) {
+    synchronized void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId, long deadLetters) {
+        if (!pipelines.containsKey(pipeline)) {
+            // not a pipeline of this relay's files: a deleted pipeline's series stay gone
+            return;
+        }
         PipelineLag reading = lag.computeIfAbsent(pipeline + "\u0000" + outbox, key -> {
             PipelineLag l = new PipelineLag();
             Gauge.builder("pg_tide_relay_pending_messages", l, x -> x.pending)

@@ -41,6 +41,7 @@ class HotReloadTest {
                       steps:
                         - split:
                             simple: "${body}"
+                            stopOnException: true
                             steps:
                               - to: "sql:INSERT INTO delivered (pipeline, version, id) VALUES ('%1$s', '%2$s', :#${header.pg_tide_id}::bigint)?dataSource=#pgTide"
                 """.formatted(id, version);

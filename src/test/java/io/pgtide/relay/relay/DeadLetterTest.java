@@ -34,6 +34,7 @@ class DeadLetterTest {
                   steps:
                     - split:
                         simple: "${body}"
+                        stopOnException: true
                         steps:
                           - to: "sql:INSERT INTO sink (id, payload) VALUES (:#${header.pg_tide_id}::bigint, :#${body}::jsonb)?dataSource=#pgTide"
             """;

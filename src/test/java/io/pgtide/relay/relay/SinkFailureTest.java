@@ -33,6 +33,7 @@ class SinkFailureTest {
                   steps:
                     - split:
                         simple: "${body}"
+                        stopOnException: true
                         steps:
                           - to: "sql:INSERT INTO sink (id) VALUES (:#${header.pg_tide_id}::bigint)?dataSource=#pgTide"
             """;

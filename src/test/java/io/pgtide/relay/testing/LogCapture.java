@@ -44,6 +44,11 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable 
         return find(words) != null;
     }
 
+    /** How many lines hold every one of the words. */
+    public long count(String... words) {
+        return lines.stream().filter(line -> Arrays.stream(words).allMatch(line::contains)).count();
+    }
+
     /** The first line holding every word, or null, for assertions on its wording. */
     public String find(String... words) {
         return lines.stream().filter(line -> Arrays.stream(words).allMatch(line::contains)).findFirst().orElse(null);

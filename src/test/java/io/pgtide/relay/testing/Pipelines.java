@@ -17,7 +17,7 @@ public final class Pipelines {
             throws IOException {
         String yaml = Files.readString(Path.of("routes/orders-to-kafka.yaml"))
                 .replace("orders-to-kafka", pipeline)
-                .replace("'orders'", "'" + outbox + "'")
+                .replace("tide:orders", "tide:" + outbox)
                 .replace("kafka:orders", "kafka:" + topic)
                 .replace("{{kafka.brokers:localhost:9092}}", brokers);
         Path file = folder.resolve(pipeline + ".yaml");

@@ -32,6 +32,7 @@ class WakeupTest {
                   steps:
                     - split:
                         simple: "${body}"
+                        stopOnException: true
                         steps:
                           - to: "sql:INSERT INTO sink (pipeline, id) VALUES ('%1$s', :#${header.pg_tide_id}::bigint)?dataSource=#pgTide"
             """;

@@ -1,0 +1,13 @@
+package io.pgtide.relay.lock;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.apache.camel.Route;
+
+/** What must hold before a guarded route may take its lock and start; checked on the pipeline's own session. */
+@FunctionalInterface
+public interface StartCondition {
+
+    /** Why the route must wait (one line naming what to fix), or null when it may start. */
+    String unmet(Route route, Connection session) throws SQLException;
+}

@@ -1,0 +1,82 @@
+package io.pgtide.relay.route;
+
+import io.pgtide.relay.Relay;
+import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.config.SettingException;
+import java.net.URISyntaxException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.camel.util.URISupport;
+
+/**
+ * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..]}, and the camel-sql
+ * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
+ * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
+ *
+ * @param outbox    the outbox the pipeline reads
+ * @param batchSize the most rows one batch holds (the poll's limit)
+ * @param delay     milliseconds between polls while the outbox is idle (a new message wakes the pipeline at once)
+ */
+public record PipelineSource(String outbox, int batchSize, long delay) {
+
+    public static final String SCHEME = "tide";
+
+    /** The options a {@code tide:} URI takes, each with its meaning, as the error for an unknown one lists them. */
+    static final Map<String, String> OPTIONS = Map.of(
+            "batchSize", "the most messages in one batch, 1 to 10000 (default 1000)",
+            "delay", "milliseconds between polls while the outbox is idle, 10 or more (default 2000)");
+
+    private static final int DEFAULT_BATCH_SIZE = 1000;
+    private static final int MAX_BATCH_SIZE = 10_000;
+    private static final long DEFAULT_DELAY = 2000;
+    private static final long MIN_DELAY = 10;
+
+    /** True when the endpoint URI is a pipeline source. */
+    public static boolean isSource(String uri) {
+        return uri != null && uri.startsWith(SCHEME + ":");
+    }
+
+    /** Reads a {@code tide:} URI; the error names the part that is wrong. */
+    public static PipelineSource parse(String uri) {
+        String rest = uri.substring(SCHEME.length() + 1);
+        int query = rest.indexOf('?');
+        String outbox = (query < 0 ? rest : rest.substring(0, query)).replaceFirst("^//", "");
+        RelaySettings.name("outbox in " + uri, outbox);
+        Map<String, Object> options;
+        try {
+            options = new LinkedHashMap<>(URISupport.parseQuery(query < 0 ? "" : rest.substring(query + 1)));
+        } catch (URISyntaxException e) {
+            throw new SettingException(uri + ": " + e.getMessage());
+        }
+        int batchSize = (int) number(uri, options.remove("batchSize"), "batchSize", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
+        long delay = number(uri, options.remove("delay"), "delay", DEFAULT_DELAY, MIN_DELAY, Long.MAX_VALUE);
+        if (!options.isEmpty()) {
+            throw new SettingException(uri + ": unknown option " + options.keySet().iterator().next()
+                    + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
+                    + "; Camel's SQL consumer options are the relay's to set)");
+        }
+        return new PipelineSource(outbox, batchSize, delay);
+    }
+
+    private static long number(String uri, Object value, String option, long fallback, long min, long max) {
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.toString().strip());
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below with the option's meaning
+        }
+        throw new SettingException(uri + ": " + option + "=" + value + " is out of range: " + OPTIONS.get(option));
+    }
+
+    /** The camel-sql consumer URI that polls this source for the pipeline. */
+    public String sqlUri(String pipeline) {
+        return "sql:SELECT * FROM tide.relay_poll('" + pipeline + "', '" + outbox + "', " + batchSize + ")"
+                + "?useIterator=false&greedy=true&delay=" + delay + "&scheduler=%23" + Relay.WAKEUP_SCHEDULER;
+    }
+}
