@@ -5,6 +5,7 @@ import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.db.Database;
 import java.sql.SQLException;
+import java.util.List;
 
 /** The {@code pg-tide} command: {@code run} (the default) relays the pipelines of the routes folder. */
 public final class PgTide {
@@ -18,6 +19,8 @@ public final class PgTide {
             switch (command) {
                 case "run" -> run(RelaySettings.fromEnvironment());
                 case "demo" -> Demo.run(RelaySettings.fromEnvironment());
+                case "validate" -> System.exit(Validate.run(List.of(args).subList(1, args.length),
+                        RelaySettings.fromEnvironment().routesDirectory(), System.out));
                 case "status" -> status(RelaySettings.fromEnvironment(), args.length > 1 && args[1].equals("--json"));
                 case "help", "--help", "-h" -> usage();
                 default -> {
@@ -49,9 +52,11 @@ public final class PgTide {
 
     private static void usage() {
         System.out.println("""
-                usage: pg-tide [run | status [--json] | demo | help]
+                usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
                   status   each pipeline's lock holder, offset, pending messages and oldest pending age
+                  validate check route files as the relay does at load, and against the Camel YAML DSL schema,
+                           with no database (default: $PG_TIDE_ROUTES); --print shows each pipeline as it runs
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 

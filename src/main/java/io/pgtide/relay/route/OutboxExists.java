@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import org.apache.camel.Route;
+import org.apache.camel.component.sql.SqlEndpoint;
 
 /**
  * A pipeline starts only once its outbox exists: until then it waits and never polls, so a missing outbox costs
@@ -15,13 +16,13 @@ public final class OutboxExists implements StartCondition {
 
     @Override
     public String unmet(Route route, Connection session) throws SQLException {
-        Object outbox = route.getProperties().get(PipelineCompletion.OUTBOX_PROPERTY);
+        String outbox = route.getEndpoint() instanceof SqlEndpoint poll ? PipelineCheck.polledOutbox(poll.getQuery()) : null;
         if (outbox == null) {
             return null;
         }
         try (PreparedStatement ps = session.prepareStatement(
                 "SELECT EXISTS (SELECT FROM tide.tide_outbox_config WHERE outbox_name = ?)")) {
-            ps.setString(1, outbox.toString());
+            ps.setString(1, outbox);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1) ? null : "outbox \"" + outbox + "\" does not exist; waiting for it (create it"

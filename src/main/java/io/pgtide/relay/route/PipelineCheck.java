@@ -65,14 +65,10 @@ public final class PipelineCheck {
         return List.copyOf(check.problems);
     }
 
-    /** The outbox a pipeline route reads, or null for a route that reads none. */
-    public static String outbox(RouteDefinition route) {
-        String uri = route.getInput() == null ? null : route.getInput().getEndpointUri();
-        if (PipelineSource.isSource(uri)) {
-            return PipelineSource.parse(uri).outbox();
-        }
-        Matcher poll = uri == null ? null : POLL.matcher(uri);
-        return poll != null && poll.find() ? poll.group(2) : null;
+    /** The outbox a pipeline's poll statement reads, or null for a statement that polls none. */
+    public static String polledOutbox(String statement) {
+        Matcher poll = POLL.matcher(statement);
+        return poll.find() ? poll.group(2) : null;
     }
 
     private void route(RouteDefinition route) {

@@ -7,29 +7,21 @@ import org.apache.camel.model.RouteDefinition;
  * Completes a checked pipeline route at load, so that its file holds only the user's decisions: a short-form
  * source ({@code tide:<outbox>}) becomes Camel's SQL consumer over {@code tide.relay_poll}, and the route gets the
  * lock policy and the shared {@code pg-tide} configuration (rows to messages, retries, the offset advance on
- * completion) ahead of any of its own. Every pipeline route is marked with its outbox ({@link #OUTBOX_PROPERTY}).
+ * completion) ahead of any of its own.
  */
 public final class PipelineCompletion {
-
-    /** Route property holding the outbox a pipeline reads. */
-    public static final String OUTBOX_PROPERTY = "pg-tide.outbox";
 
     private PipelineCompletion() {
     }
 
-    /** Completes a pipeline route that {@link PipelineCheck} passed; leaves any other route alone. */
+    /** Completes a short-form pipeline route that {@link PipelineCheck} passed; leaves any other route alone. */
     public static void complete(RouteDefinition route) {
-        String outbox = PipelineCheck.outbox(route);
-        if (outbox == null) {
-            return;
-        }
         String uri = route.getInput().getEndpointUri();
         if (PipelineSource.isSource(uri)) {
             route.getInput().setUri(PipelineSource.parse(uri).sqlUri(route.getRouteId()));
             route.setRouteConfigurationId(first(PipelineRouteConfiguration.ID, route.getRouteConfigurationId()));
             route.setRoutePolicyRef(first("#" + Relay.LOCK_POLICY, route.getRoutePolicyRef()));
         }
-        route.routeProperty(OUTBOX_PROPERTY, outbox);
     }
 
     private static String first(String shared, String own) {

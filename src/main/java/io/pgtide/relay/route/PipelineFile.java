@@ -4,7 +4,9 @@ import io.pgtide.relay.support.Causes;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,8 +65,13 @@ public final class PipelineFile {
             return new PipelineFile(file, content, List.of(), List.of(), List.of(parseProblem(file, e)));
         }
         List<Problem> problems = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
         for (RouteDefinition route : routes) {
             problems.addAll(PipelineCheck.problems(file, route, placeholders));
+            if (route.hasCustomIdAssigned() && !ids.add(route.getRouteId())) {
+                problems.add(new Problem(file, route.getLineNumber(), "route id \"" + route.getRouteId()
+                        + "\" appears twice in this file"));
+            }
         }
         if (problems.isEmpty()) {
             complete(builders);

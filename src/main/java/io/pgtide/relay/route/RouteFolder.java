@@ -158,12 +158,8 @@ public final class RouteFolder {
     /** Route ids and sources the file shares with another running file: Camel would silently replace or fail on them. */
     private List<Problem> clashes(Path file, PipelineFile parsed) {
         List<Problem> problems = new ArrayList<>();
-        Set<String> ids = new HashSet<>();
         for (RouteDefinition route : parsed.routes()) {
             String id = route.getRouteId();
-            if (id != null && !ids.add(id)) {
-                problems.add(new Problem(file, route.getLineNumber(), "route id \"" + id + "\" appears twice in this file"));
-            }
             loaded.forEach((other, running) -> {
                 if (other.equals(file)) {
                     return;

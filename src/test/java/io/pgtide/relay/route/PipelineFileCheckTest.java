@@ -3,7 +3,9 @@ package io.pgtide.relay.route;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.PipelineSamples;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -12,9 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
-import io.pgtide.relay.config.RelaySettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,25 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PipelineFileCheckTest {
 
-    /** Each broken sample of src/test/resources/pipelines/broken, with the line and words its refusal must name. */
-    static final Map<String, String> EXPECTED = new TreeMap<>(Map.of(
-            "id-typo.yaml", "7: tide.relay_poll('my-pipline', ...) polls pipeline \"my-pipline\" but the route id is \"my-pipeline\"",
-            "no-use-iterator.yaml", "7: the batch must be one exchange: add `useIterator: false`",
-            "no-route-configuration.yaml", "2: the shared pipeline configuration is missing: add `routeConfigurationId: pg-tide`",
-            "no-route-policy.yaml", "2: the lock policy is missing: add `routePolicy: \"#pgTideLock\"`",
-            "split-goes-on.yaml", "7: a split over the batch must stop at a failed message",
-            "wiretap.yaml", "7: wireTap sends without waiting for the sink",
-            "queue-sink.yaml", "7: seda: queues the batch and returns at once",
-            "unknown-option.yaml", "5: tide:orders?batchSise=10: unknown option batchSise",
-            "no-id.yaml", "2: a pipeline needs an id",
-            "duplicate-id.yaml", "8: route id \"twice\" appears twice in this file"));
-
-    static final Path SAMPLES = Path.of("src/test/resources/pipelines");
-
     @Test
     void brokenPipelinesAreRefusedWithTheirLineAndNeverPollWhileTheGoodOneDelivers(@TempDir Path routes) throws Exception {
-        Files.copy(SAMPLES.resolve("good.yaml"), routes.resolve("good.yaml"));
-        try (Stream<Path> broken = Files.list(SAMPLES.resolve("broken"))) {
+        Files.copy(PipelineSamples.GOOD, routes.resolve("good.yaml"));
+        try (Stream<Path> broken = Files.list(PipelineSamples.BROKEN)) {
             for (Path sample : broken.toList()) {
                 Files.copy(sample, routes.resolve(sample.getFileName()));
             }
@@ -59,11 +44,11 @@ class PipelineFileCheckTest {
                 // several looks at the folder: a refused file is reported once per content
                 Thread.sleep(1000);
                 List<RouteFolder.Failure> failures = relay.relay().routeFolder().failures();
-                assertEquals(EXPECTED.keySet().stream().toList(),
+                assertEquals(PipelineSamples.REFUSALS.keySet().stream().toList(),
                         failures.stream().map(f -> f.file().getFileName().toString()).toList());
                 for (RouteFolder.Failure failure : failures) {
                     String file = failure.file().getFileName().toString();
-                    assertTrue(failure.reason().startsWith(failure.file() + ":" + EXPECTED.get(file)),
+                    assertTrue(failure.reason().startsWith(failure.file() + ":" + PipelineSamples.REFUSALS.get(file)),
                             file + " is refused with its line and fix: " + failure.reason());
                     assertEquals(1, log.count("ERROR", "Route file refused", file), "one error line for " + file);
                 }
