@@ -68,7 +68,7 @@ public final class Relay {
         this.database = database;
         this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(), new OutboxExists());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        this.metrics = new RelayMetrics(registry, locks::owns);
+        this.metrics = new RelayMetrics(registry, locks::runs);
         this.sampler = new LagSampler(database, metrics, settings.metricsInterval());
         locks.onPipelines(metrics::track, metrics::untrack);
 

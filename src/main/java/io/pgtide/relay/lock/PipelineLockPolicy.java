@@ -80,6 +80,12 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         return ownedSession(pipeline) != null;
     }
 
+    /** True while this relay owns the pipeline and its route runs: what the lock_held metric reports. */
+    public boolean runs(String pipeline) {
+        PipelineOwner owner = owners.get(pipeline);
+        return owner != null && owner.ownedSession() != null && owner.routeStarted();
+    }
+
     /** The pipelines that wait before they may take their lock, each with the reason. */
     public Map<String, String> waiting() {
         Map<String, String> waiting = new TreeMap<>();

@@ -156,9 +156,10 @@ final class PipelineOwner implements Runnable {
     /** Holding the lock with the route running: only the lock watch's news of a loss needs an answer. */
     private boolean settled() {
         LockSession current = session;
-        if (current == null || !current.held() || current.lost()) {
-            return false;
-        }
+        return current != null && current.held() && !current.lost() && routeStarted();
+    }
+
+    boolean routeStarted() {
         ServiceStatus status = context.getRouteController().getRouteStatus(pipeline);
         return status != null && status.isStarted();
     }

@@ -95,12 +95,12 @@ public final class RouteFolder {
         }
         List<Path> present = files();
         List<Failure> before = failures();
-        boolean changed = false;
+        Set<Path> tried = new HashSet<>();
         for (Path gone : new ArrayList<>(loaded.keySet())) {
             if (!present.contains(gone)) {
                 LOG.info("Route file {} was deleted: removing its pipelines {}", gone, loaded.get(gone).routeIds());
                 remove(loaded.remove(gone).routeIds());
-                changed = true;
+                tried.add(gone);
             }
         }
         failures.keySet().retainAll(present);
@@ -113,13 +113,15 @@ public final class RouteFolder {
                 continue;
             }
             replace(file, running, content);
-            changed = true;
+            tried.add(file);
         }
-        if (changed && !clashed.isEmpty()) {
+        if (!tried.isEmpty()) {
             // a file that clashed with one that is gone or changed may run now
             for (Path file : new ArrayList<>(clashed)) {
-                rejected.remove(file);
-                replace(file, loaded.get(file), Files.readString(file));
+                if (!tried.contains(file)) {
+                    rejected.remove(file);
+                    replace(file, loaded.get(file), Files.readString(file));
+                }
             }
         }
         if (!failures().equals(before)) {
@@ -207,12 +209,14 @@ public final class RouteFolder {
 
     private void refuse(Path file, String content, List<Problem> problems, boolean clash) {
         Failure failure = new Failure(file, List.copyOf(problems));
-        failures.put(file, failure);
+        Failure previous = failures.put(file, failure);
         rejected.put(file, content);
         if (clash) {
             clashed.add(file);
         }
-        LOG.error("Route file refused: {}", failure.reason());
+        if (previous == null || !previous.equals(failure)) {
+            LOG.error("Route file refused: {}", failure.reason());
+        }
     }
 
     private void remove(Set<String> routeIds) {
