@@ -49,6 +49,8 @@ RUN groupadd --system --gid 10001 pgtide \
 COPY --from=build /src/target/pg-tide /opt/pg-tide
 WORKDIR /opt/pg-tide
 USER 10001:10001
+# Camel's CLI is not in the image and the home is read-only: no ~/.camel status files
+ENV PG_TIDE_CAMEL_CLI=false
 EXPOSE 9610
 ENTRYPOINT ["/opt/pg-tide/bin/pg-tide"]
 CMD ["run"]

@@ -29,11 +29,13 @@ import java.time.Duration;
 import java.util.stream.Collectors;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ExtendedStartupListener;
+import org.apache.camel.cli.connector.DefaultCliConnectorFactory;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.spi.CliConnectorFactory;
 import org.apache.camel.spi.ScheduledPollConsumerScheduler;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -81,6 +83,7 @@ public final class Relay {
         main.bind(DATA_SOURCE, new ParameterCountDataSource(database.pool()));
         main.bind(LOCK_POLICY, locks);
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
+        main.bind("pgTideCamelCli", camelCli(settings.camelCli()));
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
                 new DeadLetters(locks), new PermanentFailures(settings.permanentFailures()), metrics));
         main.addMainListener(new MainListenerSupport() {
@@ -93,6 +96,14 @@ public final class Relay {
                 }
             }
         });
+    }
+
+    /** Camel's CLI connector, off where one JVM runs several relays: each would delete the others' ~/.camel files. */
+    private static CliConnectorFactory camelCli(boolean enabled) {
+        DefaultCliConnectorFactory factory = new DefaultCliConnectorFactory();
+        factory.setEnabled(enabled);
+        factory.setRuntime("pg-tide");
+        return factory;
     }
 
     /** Defaults any camel.* setting may override (application.properties, -D, CAMEL_* variables). */

@@ -46,7 +46,7 @@ public final class PgTide {
 
     static void status(RelaySettings settings, boolean json) throws Exception {
         try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
-            Status.print(database, json, System.out);
+            Status.print(database, settings.routesDirectory(), json, System.out);
         }
     }
 
@@ -54,7 +54,8 @@ public final class PgTide {
         System.out.println("""
                 usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
-                  status   each pipeline's lock holder, offset, pending messages and oldest pending age
+                  status   each pipeline's lock holder, offset, pending messages and oldest pending age, and the
+                           route files of $PG_TIDE_ROUTES the relay refuses
                   validate check route files as the relay does at load, and against the Camel YAML DSL schema,
                            with no database (default: $PG_TIDE_ROUTES); --print shows each pipeline as it runs
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");

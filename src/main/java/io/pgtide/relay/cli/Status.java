@@ -2,8 +2,12 @@ package io.pgtide.relay.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.route.Problem;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -15,7 +19,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** {@code pg-tide status [--json]}: every pipeline's owner, offset, pending messages and lock, from the database. */
+/**
+ * {@code pg-tide status [--json]}: every pipeline's owner, offset, pending messages and lock, from the database, and
+ * the route files of the routes folder the relay would refuse, with file, line and reason.
+ */
 final class Status {
 
     private static final String QUERY = "SELECT relay_group, pipeline, outbox_name, lock_holder, last_tx::text AS last_tx,"
@@ -26,12 +33,41 @@ final class Status {
     private Status() {
     }
 
-    static void print(Database database, boolean json, PrintStream out) throws Exception {
+    static void print(Database database, Path routes, boolean json, PrintStream out) throws Exception {
         List<Map<String, Object>> rows = read(database);
+        Map<String, Object> files = routeFiles(routes);
         if (json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
+            Map<String, Object> status = new LinkedHashMap<>();
+            status.put("pipelines", rows);
+            status.put("route_files", files);
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(status));
             return;
         }
+        printPipelines(rows, out);
+        out.println();
+        if (files.get("problems") instanceof List<?> problems) {
+            out.printf(Locale.ROOT, "route files in %s: %s, %d problem(s)%n", routes, files.get("files"), problems.size());
+            problems.forEach(problem -> out.println("  " + problem));
+        } else {
+            out.println("route files: " + files.get("error"));
+        }
+    }
+
+    /** The routes folder checked as the relay checks it at load (as {@code pg-tide validate} does). */
+    private static Map<String, Object> routeFiles(Path routes) throws Exception {
+        Map<String, Object> files = new LinkedHashMap<>();
+        files.put("folder", routes.toString());
+        if (!Files.isDirectory(routes)) {
+            files.put("error", "no folder " + routes + " here (" + RelaySettings.ROUTES + ")");
+            return files;
+        }
+        Validate.Result result = Validate.check(List.of(routes), null);
+        files.put("files", result.files());
+        files.put("problems", result.problems().stream().map(Problem::toString).toList());
+        return files;
+    }
+
+    private static void printPipelines(List<Map<String, Object>> rows, PrintStream out) {
         if (rows.isEmpty()) {
             out.println("no pipelines registered yet (a pipeline registers on its first poll)");
             return;

@@ -52,50 +52,64 @@ final class Validate {
     static int run(List<String> args, Path defaultFolder, PrintStream out) throws Exception {
         boolean print = args.contains("--print");
         List<Path> paths = args.stream().filter(a -> !a.equals("--print")).map(Path::of).toList();
-        // route ids are unique within what one relay loads: a folder, or a ConfigMap
-        List<List<Source>> groups = new ArrayList<>();
-        for (Path path : paths.isEmpty() ? List.of(defaultFolder) : paths) {
+        for (Path path : paths) {
             if (!Files.exists(path)) {
                 out.println(path + ": no such file or folder");
                 return 2;
             }
-            List<Source> group = new ArrayList<>();
-            for (Path file : files(path)) {
-                group.addAll(sources(file));
-            }
-            groups.add(group);
         }
+        Result result = check(paths.isEmpty() ? List.of(defaultFolder) : paths, print ? out : null);
+        result.problems().forEach(out::println);
+        out.println("pg-tide validate: " + result.files() + " route file(s), " + result.problems().size() + " problem(s)");
+        return result.problems().isEmpty() ? 0 : 1;
+    }
+
+    /** What checking found: how many route files, and their problems. */
+    record Result(int files, List<Problem> problems) {
+    }
+
+    /**
+     * Checks route files and folders as the relay does when they load; ids are unique within each path (what one
+     * relay loads: a folder, or a ConfigMap). With {@code print}, each pipeline is printed as the relay runs it.
+     */
+    static Result check(List<Path> paths, PrintStream print) throws Exception {
         DslSchema schema = DslSchema.load();
         List<Problem> problems = new ArrayList<>();
         // never started, so never stopped: closing it would only log Camel's shutdown lines
         CamelContext context = new DefaultCamelContext();
         int files = 0;
-        for (List<Source> group : groups) {
+        for (Path path : paths) {
             Map<String, String> routeIds = new HashMap<>();
-            files += group.size();
-            for (Source source : group) {
-                List<Problem> found = new ArrayList<>(schema.problems(source.file(), source.content()));
-                if (found.isEmpty()) {
-                    PipelineFile parsed = PipelineFile.parse(context, source.file(), source.content(), uri -> resolve(context, uri));
-                    found.addAll(parsed.problems());
-                    for (RouteDefinition route : parsed.routes()) {
-                        String other = route.getRouteId() == null ? null : routeIds.putIfAbsent(route.getRouteId(), source.name());
-                        if (other != null && !other.equals(source.name())) {
-                            found.add(new Problem(source.file(), route.getLineNumber(), "route id \"" + route.getRouteId()
-                                    + "\" is already defined by " + other));
-                        }
-                    }
-                    if (print && parsed.problems().isEmpty()) {
-                        out.println("# " + source.name() + ", as the relay runs it");
-                        out.println(PluginHelper.getModelToYAMLDumper(context).dumpModelAsYaml(context, collection(parsed)));
-                    }
+            for (Path file : files(path)) {
+                for (Source source : sources(file)) {
+                    files++;
+                    checkSource(context, schema, source, routeIds, print).stream().map(source::located).forEach(problems::add);
                 }
-                found.stream().map(source::located).forEach(problems::add);
             }
         }
-        problems.forEach(out::println);
-        out.println("pg-tide validate: " + files + " route file(s), " + problems.size() + " problem(s)");
-        return problems.isEmpty() ? 0 : 1;
+        return new Result(files, problems);
+    }
+
+    private static List<Problem> checkSource(CamelContext context, DslSchema schema, Source source,
+            Map<String, String> routeIds, PrintStream print) throws Exception {
+        List<Problem> found = new ArrayList<>(schema.problems(source.file(), source.content()));
+        if (!found.isEmpty()) {
+            return found;
+        }
+        PipelineFile parsed = PipelineFile.parse(context, source.file(), source.content(), uri -> resolve(context, uri));
+        found.addAll(parsed.problems());
+        for (RouteDefinition route : parsed.routes()) {
+            String other = route.getRouteId() == null ? null : routeIds.putIfAbsent(route.getRouteId(), source.name());
+            if (other != null && !other.equals(source.name())) {
+                found.add(new Problem(source.file(), route.getLineNumber(), "route id \"" + route.getRouteId()
+                        + "\" is already defined by " + other));
+            }
+        }
+        if (print != null && parsed.problems().isEmpty()) {
+            print.println("# " + source.name() + ", as the relay runs it");
+            print.println(PluginHelper.getModelToYAMLDumper(context).dumpModelAsYaml(context, collection(parsed)));
+        }
+        return found;
     }
 
     private static RoutesDefinition collection(PipelineFile parsed) {

@@ -31,6 +31,7 @@ public final class RelaySettings {
     public static final String SWEEP_INTERVAL = "PG_TIDE_SWEEP_INTERVAL_S";
     public static final String STARTUP_TIMEOUT = "PG_TIDE_STARTUP_TIMEOUT_S";
     public static final String PERMANENT_FAILURES = "PG_TIDE_PERMANENT_FAILURES";
+    public static final String CAMEL_CLI = "PG_TIDE_CAMEL_CLI";
 
     /** Same alphabet as tide.check_name in the extension. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
@@ -149,6 +150,18 @@ public final class RelaySettings {
         String value = get(PERMANENT_FAILURES);
         return value == null ? List.of() : Arrays.stream(value.split(",")).map(String::strip)
                 .filter(name -> !name.isEmpty()).toList();
+    }
+
+    /** Whether Camel's CLI ({@code camel ps}, {@code camel get route}) may see this relay through ~/.camel. */
+    public boolean camelCli() {
+        String value = get(CAMEL_CLI);
+        if (value == null || value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new SettingException(CAMEL_CLI + " must be true or false, not \"" + value + "\"");
     }
 
     public int metricsPort() {

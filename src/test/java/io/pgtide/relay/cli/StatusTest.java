@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.testing.PipelineSamples;
 import io.pgtide.relay.testing.TestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import org.junit.jupiter.api.Test;
@@ -31,11 +33,11 @@ class StatusTest {
             st.execute("SET application_name = 'relay-x'");
             st.execute("SELECT pg_advisory_lock(tide.relay_lock_key('held'))");
 
-            String text = run(database, false);
+            String text = run(database, PipelineSamples.FOLDER, false);
             assertTrue(text.matches("(?s).*held\\s+orders\\s+held\\s+0:0\\s+3\\s.*relay-x \\(pid \\d+\\).*"), text);
             assertTrue(text.matches("(?s).*idle\\s+orders\\s+free\\s+0:0\\s+3\\s.*"), text);
 
-            JsonNode json = new ObjectMapper().readTree(run(database, true));
+            JsonNode json = new ObjectMapper().readTree(run(database, PipelineSamples.FOLDER, true)).get("pipelines");
             assertEquals(2, json.size());
             assertEquals("held", json.get(0).get("pipeline").asText());
             assertEquals(3, json.get(0).get("pending").asLong());
@@ -44,9 +46,26 @@ class StatusTest {
         }
     }
 
-    private static String run(Database database, boolean json) throws Exception {
+    @Test
+    void namesEachRouteFileTheRelayRefusesWithItsLine() throws Exception {
+        try (TestDatabase db = TestDatabase.withExtension();
+             Database database = new Database(db.url(), "default", "status-test", 1)) {
+            String text = run(database, PipelineSamples.BROKEN, false);
+            assertTrue(text.contains("route files in " + PipelineSamples.BROKEN + ": " + PipelineSamples.REFUSALS.size()
+                    + ", "), text);
+            PipelineSamples.REFUSALS.forEach((file, problem) -> assertTrue(text.lines().anyMatch(
+                    line -> line.startsWith("  " + PipelineSamples.BROKEN.resolve(file) + ":") && line.contains(problem)),
+                    file + " refused in:\n" + text));
+
+            JsonNode files = new ObjectMapper().readTree(run(database, PipelineSamples.GOOD.getParent(), true)).get("route_files");
+            assertEquals(0, files.get("problems").size(), files.toString());
+            assertTrue(run(database, Path.of("no-such-folder"), false).contains("no folder no-such-folder here (PG_TIDE_ROUTES)"));
+        }
+    }
+
+    private static String run(Database database, Path routes, boolean json) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Status.print(database, json, new PrintStream(out, true, StandardCharsets.UTF_8));
+        Status.print(database, routes, json, new PrintStream(out, true, StandardCharsets.UTF_8));
         return out.toString(StandardCharsets.UTF_8);
     }
 }

@@ -339,4 +339,13 @@ class RelaySettingsTest {
         env.put(RelaySettings.INSTANCE, "relay-0");
         assertEquals("relay-0", settings().instance());
     }
+
+    @Test
+    void camelCliOnByDefaultAndOffOnlyWhenSaid() {
+        assertTrue(settings().camelCli());
+        env.put(RelaySettings.CAMEL_CLI, "FALSE");
+        assertFalse(settings().camelCli());
+        env.put(RelaySettings.CAMEL_CLI, "no");
+        assertNames(assertThrows(SettingException.class, () -> settings().camelCli()), "PG_TIDE_CAMEL_CLI");
+    }
 }

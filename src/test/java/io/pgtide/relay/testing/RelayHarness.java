@@ -45,6 +45,8 @@ public final class RelayHarness implements AutoCloseable {
         env.putIfAbsent(RelaySettings.POOL_SIZE, "4");
         env.putIfAbsent(RelaySettings.METRICS_PORT, String.valueOf(FreePort.next()));
         env.putIfAbsent(RelaySettings.METRICS_INTERVAL, "500");
+        // several relays share this JVM: the CLI connector of one would delete the others' ~/.camel files
+        env.putIfAbsent(RelaySettings.CAMEL_CLI, "false");
         RelaySettings settings = new RelaySettings(env::get);
         Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize());
         RelayHarness harness = new RelayHarness(database, new Relay(settings, database), instance,
