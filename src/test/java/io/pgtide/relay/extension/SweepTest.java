@@ -206,6 +206,63 @@ class SweepTest {
         }
     }
 
+    /**
+     * Issue 13: a batch walks the primary key's range, never the whole table. Counted by the executor itself
+     * (this transaction's scans in pg_stat_xact_user_tables), so the check needs no copy of the sweep's SQL.
+     */
+    @Test
+    void aBatchOnALargeOutboxScansNoWholeTable() throws Exception {
+        fillPastRetention(db, "big", 200_000);
+        assertEquals(List.of(1000L, 0L), scansOfOneSweep(db, "big", 1000));
+    }
+
+    /** The check above fails against the released sweep (0.1.0: DELETE ... WHERE id IN (...), no index on id). */
+    @Test
+    void theScanCheckCatchesTheReleasedSweep() throws Exception {
+        try (TestDatabase released = TestDatabase.withExtension("0.1.0")) {
+            fillPastRetention(released, "big", 200_000);
+            List<Long> scans = scansOfOneSweep(released, "big", 1000);
+            assertEquals(1000L, scans.get(0));
+            assertTrue(scans.get(1) > 0, "0.1.0's sweep should scan the whole table: " + scans);
+        }
+    }
+
+    /** An outbox of {@code rows} rows two days old, and a pipeline whose offset is past them all, analyzed. */
+    private static void fillPastRetention(TestDatabase target, String outbox, int rows) throws SQLException {
+        target.execute("SELECT tide.outbox_create('" + outbox + "', 1)");
+        target.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, created_at)"
+                + " SELECT '" + outbox + "', 'k' || g % 100, jsonb_build_object('n', g), now() - interval '2 days'"
+                + " FROM generate_series(1, " + rows + ") g");
+        target.execute("SELECT tide.relay_register('p1', '" + outbox + "')");
+        target.execute("UPDATE tide.relay_consumer_offsets SET last_tx = pg_snapshot_xmin(pg_current_snapshot()),"
+                + " last_id = 9223372036854775807 WHERE outbox_name = '" + outbox + "'");
+        target.execute("ANALYZE tide.tide_outbox_messages");
+    }
+
+    /** Rows one sweep batch deleted, and the sequential scans of the messages table it ran (rolled back). */
+    private static List<Long> scansOfOneSweep(TestDatabase target, String outbox, int batch) throws SQLException {
+        try (Connection c = target.connect()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement sweep = c.prepareStatement("SELECT tide.outbox_sweep(?, ?)");
+                 PreparedStatement scans = c.prepareStatement("SELECT seq_scan FROM pg_stat_xact_user_tables"
+                         + " WHERE relid = 'tide.tide_outbox_messages'::regclass")) {
+                sweep.setString(1, outbox);
+                sweep.setInt(2, batch);
+                long deleted;
+                try (ResultSet rs = sweep.executeQuery()) {
+                    rs.next();
+                    deleted = rs.getLong(1);
+                }
+                try (ResultSet rs = scans.executeQuery()) {
+                    rs.next();
+                    return List.of(deleted, rs.getLong(1));
+                }
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
     @Test
     void aPipelineOfAnotherRelayGroupAlsoHoldsBack() throws Exception {
         List<Long> ids = publish("orders", 2);

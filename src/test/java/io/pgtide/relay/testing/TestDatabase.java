@@ -42,6 +42,13 @@ public final class TestDatabase implements AutoCloseable {
         return db;
     }
 
+    /** A new database with an earlier version of pg_tide, for instance one to upgrade from. */
+    public static TestDatabase withExtension(String version) throws SQLException {
+        TestDatabase db = create();
+        db.execute("CREATE EXTENSION pg_tide VERSION '" + version + "'");
+        return db;
+    }
+
     public String name() {
         return name;
     }
