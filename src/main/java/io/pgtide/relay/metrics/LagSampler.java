@@ -1,5 +1,7 @@
 package io.pgtide.relay.metrics;
 
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.pgtide.relay.db.Database;
 import io.pgtide.relay.support.PeriodicService;
 import java.sql.Connection;
@@ -8,6 +10,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,15 +48,19 @@ public final class LagSampler extends PeriodicService {
                 standby = rs.getBoolean(1);
                 metrics.server(rs.getDouble(2), standby);
             }
+            List<MultiGauge.Row<?>> unseen = new ArrayList<>();
             try (ResultSet rs = st.executeQuery("SELECT l.pipeline, l.outbox_name, l.pending,"
-                    + " l.oldest_pending_age_seconds, l.last_id, coalesce(d.open_dead_letters, 0)"
+                    + " l.oldest_pending_age_seconds, l.last_id, coalesce(d.open_dead_letters, 0), l.unseen_seconds"
                     + " FROM tide.consumer_lag l LEFT JOIN tide.dead_letters d USING (relay_group, pipeline, outbox_name)"
                     + " WHERE l.relay_group = tide.relay_group()")) {
                 while (rs.next()) {
                     metrics.lag(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5),
                             rs.getLong(6));
+                    unseen.add(MultiGauge.Row.of(Tags.of("pipeline", rs.getString(1), "outbox", rs.getString(2)),
+                            rs.getDouble(7)));
                 }
             }
+            metrics.registrations(unseen);
             lastSuccess = Instant.now();
             lastError = null;
         } catch (SQLException e) {

@@ -39,6 +39,7 @@ public final class RelayMetrics {
     private volatile double oldestOpenTransactionAge;
     private volatile double standby;
     private final MultiGauge refusedFiles;
+    private final MultiGauge registrationsUnseen;
 
     public RelayMetrics(MeterRegistry registry, Predicate<String> lockHeld) {
         this.registry = registry;
@@ -51,6 +52,10 @@ public final class RelayMetrics {
                 .register(registry);
         refusedFiles = MultiGauge.builder("pg_tide_relay_route_file_problems")
                 .description("Problems of a route file the relay refused to load (its pipelines do not run)")
+                .register(registry);
+        registrationsUnseen = MultiGauge.builder("pg_tide_relay_registration_unseen_seconds")
+                .description("Seconds since a registered pipeline of the group last polled, whether or not a relay"
+                        + " runs it: a registration nobody polls holds retention back")
                 .register(registry);
     }
 
@@ -81,6 +86,11 @@ public final class RelayMetrics {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         problemsByFile.forEach((file, problems) -> rows.add(MultiGauge.Row.of(Tags.of("file", file), problems)));
         refusedFiles.register(rows, true);
+    }
+
+    /** Every registration of the group, by pipeline and outbox, with the seconds since it last polled. */
+    void registrations(List<MultiGauge.Row<?>> unseenSeconds) {
+        registrationsUnseen.register(unseenSeconds, true);
     }
 
     /** A batch the sink acknowledged and whose offset moved. */
