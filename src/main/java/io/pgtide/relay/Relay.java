@@ -175,13 +175,18 @@ public final class Relay {
     }
 
     /**
-     * A plain session, not the pool: an unreachable database fails with the driver's own words, at once or,
-     * with {@code PG_TIDE_STARTUP_TIMEOUT_S}, after waiting that long for it (a sidecar starts with its server).
+     * A plain session, not the pool: an unreachable database fails in one line at once or, with
+     * {@code PG_TIDE_STARTUP_TIMEOUT_S}, after waiting that long for it (a sidecar starts with its server). The wait
+     * logs each new reason once, and the end of the wait, not every attempt.
      */
     private void checkDatabase() throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + settings.startupTimeout().toNanos();
+        String waitingFor = null;
         while (true) {
             try (Connection connection = database.openSession("pg_tide start-up")) {
+                if (waitingFor != null) {
+                    LOG.info("The database answers: starting");
+                }
                 SchemaCheck.ensureInstalled(connection);
                 RelayGrants.check(connection);
                 return;
@@ -191,7 +196,11 @@ public final class Relay {
                 if (!notYet || System.nanoTime() > deadline) {
                     throw e;
                 }
-                LOG.warn("Waiting for the database: {}", e.getMessage());
+                if (!e.getMessage().equals(waitingFor)) {
+                    LOG.warn("Waiting for the database (up to {} s, {}): {}", settings.startupTimeout().toSeconds(),
+                            RelaySettings.STARTUP_TIMEOUT, e.getMessage());
+                    waitingFor = e.getMessage();
+                }
                 Thread.sleep(2000);
             }
         }

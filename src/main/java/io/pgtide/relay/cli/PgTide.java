@@ -1,11 +1,13 @@
 package io.pgtide.relay.cli;
 
 import io.pgtide.relay.Relay;
+import io.pgtide.relay.config.PostgresUrl;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.db.Database;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Set;
 
 /** The {@code pg-tide} command: {@code run} (the default) relays the pipelines of the routes folder. */
 public final class PgTide {
@@ -13,15 +15,28 @@ public final class PgTide {
     private PgTide() {
     }
 
+    private static final Arguments RUN = new Arguments("run", "pg-tide run", Set.of(), false);
+    private static final Arguments DEMO = new Arguments("demo", "pg-tide demo", Set.of(), false);
+    private static final Arguments STATUS = new Arguments("status", "pg-tide status [--json]", Set.of("--json"), false);
+    private static final Arguments VALIDATE = new Arguments("validate",
+            "pg-tide validate [--print] [file or folder...]", Set.of("--print"), true);
+
     public static void main(String[] args) {
         String command = args.length == 0 ? "run" : args[0];
+        List<String> rest = args.length == 0 ? List.of() : List.of(args).subList(1, args.length);
         try {
             switch (command) {
-                case "run" -> run(RelaySettings.fromEnvironment());
-                case "demo" -> Demo.run(RelaySettings.fromEnvironment());
-                case "validate" -> System.exit(Validate.run(List.of(args).subList(1, args.length),
+                case "run" -> {
+                    RUN.check(rest);
+                    run(RelaySettings.fromEnvironment());
+                }
+                case "demo" -> {
+                    DEMO.check(rest);
+                    Demo.run(RelaySettings.fromEnvironment());
+                }
+                case "validate" -> System.exit(Validate.run(VALIDATE.check(rest),
                         RelaySettings.fromEnvironment().routesDirectory(), System.out));
-                case "status" -> status(RelaySettings.fromEnvironment(), args.length > 1 && args[1].equals("--json"));
+                case "status" -> status(RelaySettings.fromEnvironment(), STATUS.check(rest).contains("--json"));
                 case "help", "--help", "-h" -> usage();
                 default -> {
                     System.err.println("pg-tide: unknown command \"" + command + "\"");
@@ -29,6 +44,9 @@ public final class PgTide {
                     System.exit(2);
                 }
             }
+        } catch (Arguments.UsageException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
         } catch (SettingException e) {
             fail("configuration: " + e.getMessage(), 2);
         } catch (SQLException e) {
@@ -39,7 +57,10 @@ public final class PgTide {
     }
 
     static void run(RelaySettings settings) throws Exception {
-        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize())) {
+        // every setting is checked before the first connection: a wrong one is refused in one line, at once
+        PostgresUrl url = settings.postgresUrl();
+        settings.existingRoutesDirectory();
+        try (Database database = new Database(url, settings.group(), settings.instance(), settings.poolSize())) {
             new Relay(settings, database).run();
         }
     }
@@ -61,8 +82,9 @@ public final class PgTide {
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 
+    /** One line, whatever the message holds: a server error's detail lines ("Position: ...") are folded in. */
     private static void fail(String message, int code) {
-        System.err.println("pg-tide: " + message);
+        System.err.println("pg-tide: " + message.replaceAll("\\s+", " ").strip());
         System.exit(code);
     }
 }

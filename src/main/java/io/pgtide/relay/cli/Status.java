@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code pg-tide status [--json]}: every pipeline's owner, offset, pending messages and lock, from the database, and
@@ -29,6 +30,9 @@ final class Status {
             + " last_id, pending, round(oldest_pending_age_seconds::numeric, 1) AS oldest_pending_age_seconds,"
             + " round(oldest_open_tx_age_seconds::numeric, 1) AS oldest_open_tx_age_seconds, owner AS last_advanced_by,"
             + " updated_at::text AS updated_at FROM tide.consumer_lag ORDER BY relay_group, pipeline, outbox_name";
+
+    /** Undefined table, undefined schema: the database has no pg_tide. */
+    private static final Set<String> UNDEFINED = Set.of("42P01", "3F000");
 
     private Status() {
     }
@@ -95,6 +99,12 @@ final class Status {
                 }
                 rows.add(row);
             }
+        } catch (SQLException e) {
+            if (UNDEFINED.contains(e.getSQLState())) {
+                throw new SQLException("schema tide is missing in " + database.url().jdbcUrl() + " ("
+                        + database.url().setting() + "): create the extension there, or start the relay once", e);
+            }
+            throw e;
         }
         return rows;
     }

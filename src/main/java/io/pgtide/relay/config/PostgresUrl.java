@@ -37,12 +37,14 @@ public final class PostgresUrl {
     private static final Pattern HOST = Pattern.compile(HOST_PATTERN);
     private static final Pattern HOSTS_THEN_PATH = Pattern.compile(HOST_PATTERN + "(," + HOST_PATTERN + ")*(/|\\?|$)");
 
+    private final String setting;
     private final String jdbcUrl;
     private final String user;
     private final String password;
     private final Properties properties;
 
-    private PostgresUrl(String jdbcUrl, String user, String password, Properties properties) {
+    private PostgresUrl(String setting, String jdbcUrl, String user, String password, Properties properties) {
+        this.setting = setting;
         this.jdbcUrl = jdbcUrl;
         this.user = user;
         this.password = password;
@@ -106,7 +108,7 @@ public final class PostgresUrl {
         if (org.postgresql.Driver.parseURL(clean.toString(), new Properties()) == null) {
             throw new SettingException(setting + ": the jdbc:postgresql: URL is not valid");
         }
-        return new PostgresUrl(clean.toString(), user, password, properties);
+        return new PostgresUrl(setting, clean.toString(), user, password, properties);
     }
 
     private static PostgresUrl fromUri(String setting, String value) {
@@ -168,7 +170,7 @@ public final class PostgresUrl {
             }
         }
         String jdbcUrl = "jdbc:postgresql://" + hosts + "/" + encodePath(database);
-        return new PostgresUrl(jdbcUrl, user, password, properties);
+        return new PostgresUrl(setting, jdbcUrl, user, password, properties);
     }
 
     /**
@@ -228,6 +230,23 @@ public final class PostgresUrl {
             }
         }
         return out.toString();
+    }
+
+    /** The setting the URL came from, for messages that tell what to fix. */
+    public String setting() {
+        return setting;
+    }
+
+    /** Where the URL points: {@code host:port} for each of its hosts, comma-separated. */
+    public String hostsAndPorts() {
+        Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
+        String[] hosts = parsed.getProperty("PGHOST", "localhost").split(",");
+        String[] ports = parsed.getProperty("PGPORT", "5432").split(",");
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < hosts.length; i++) {
+            all.append(i == 0 ? "" : ",").append(hosts[i]).append(':').append(ports[Math.min(i, ports.length - 1)]);
+        }
+        return all.toString();
     }
 
     /** The JDBC URL without user or password. */

@@ -101,6 +101,16 @@ public final class RelaySettings {
         return Path.of(get(ROUTES) == null ? "routes" : get(ROUTES));
     }
 
+    /** The routes folder, which must exist for the relay to run; else the error names the setting and the path. */
+    public Path existingRoutesDirectory() {
+        Path folder = routesDirectory();
+        if (!Files.isDirectory(folder)) {
+            throw new SettingException(ROUTES + (get(ROUTES) == null ? " is not set, and the default routes folder "
+                    : ": the routes folder ") + folder.toAbsolutePath().normalize() + " does not exist");
+        }
+        return folder;
+    }
+
     /** Names this relay process in lock owners and offset rows. */
     public String instance() {
         String value = get(INSTANCE);

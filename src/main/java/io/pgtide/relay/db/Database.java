@@ -56,11 +56,19 @@ public final class Database implements AutoCloseable {
         return pool;
     }
 
-    /** A new session of its own, for a lock that must live exactly as long as the session. */
+    /**
+     * A new session of its own, for a lock that must live exactly as long as the session. A failure to connect
+     * says in one line which host, port, database or setting to fix.
+     */
     public Connection openSession(String applicationName) throws SQLException {
         Properties properties = sessionProperties(applicationName);
         properties.setProperty("socketTimeout", String.valueOf(SESSION_SOCKET_TIMEOUT_SECONDS));
-        Connection connection = DriverManager.getConnection(url.jdbcUrl(), properties);
+        Connection connection;
+        try {
+            connection = DriverManager.getConnection(url.jdbcUrl(), properties);
+        } catch (SQLException e) {
+            throw ConnectionFailure.explain(e, url);
+        }
         connection.setAutoCommit(true);
         return connection;
     }
