@@ -25,4 +25,14 @@ record Arguments(String command, String usage, Set<String> options, boolean oper
         }
         return args;
     }
+
+    /** The one operand a subcommand such as {@code forget <pipeline>} takes. */
+    String operand(List<String> args) {
+        List<String> operands = check(args).stream().filter(arg -> !arg.startsWith("-")).toList();
+        if (operands.size() != 1) {
+            throw new UsageException("pg-tide " + command + ": " + (operands.isEmpty() ? "missing" : "one") + " argument"
+                    + (operands.isEmpty() ? "" : " only") + " (usage: " + usage + ")");
+        }
+        return operands.get(0);
+    }
 }

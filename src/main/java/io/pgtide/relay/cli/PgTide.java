@@ -18,6 +18,7 @@ public final class PgTide {
     private static final Arguments RUN = new Arguments("run", "pg-tide run", Set.of(), false);
     private static final Arguments DEMO = new Arguments("demo", "pg-tide demo", Set.of(), false);
     private static final Arguments STATUS = new Arguments("status", "pg-tide status [--json]", Set.of("--json"), false);
+    private static final Arguments FORGET = new Arguments("forget", "pg-tide forget <pipeline>", Set.of(), true);
     private static final Arguments VALIDATE = new Arguments("validate",
             "pg-tide validate [--print] [file or folder...]", Set.of("--print"), true);
 
@@ -37,6 +38,7 @@ public final class PgTide {
                 case "validate" -> System.exit(Validate.run(VALIDATE.check(rest),
                         RelaySettings.fromEnvironment().routesDirectory(), System.out));
                 case "status" -> status(RelaySettings.fromEnvironment(), STATUS.check(rest).contains("--json"));
+                case "forget" -> System.exit(forget(RelaySettings.fromEnvironment(), FORGET.operand(rest)));
                 case "help", "--help", "-h" -> usage();
                 default -> {
                     System.err.println("pg-tide: unknown command \"" + command + "\"");
@@ -71,14 +73,22 @@ public final class PgTide {
         }
     }
 
+    static int forget(RelaySettings settings, String pipeline) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            return Forget.run(database, RelaySettings.name("pipeline", pipeline), System.out);
+        }
+    }
+
     private static void usage() {
         System.out.println("""
-                usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | demo | help]
+                usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | forget <pipeline>
+                                | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
                   status   each pipeline's lock holder, offset, pending messages and oldest pending age, and the
                            route files of $PG_TIDE_ROUTES the relay refuses
                   validate check route files as the relay does at load, and against the Camel YAML DSL schema,
                            with no database (default: $PG_TIDE_ROUTES); --print shows each pipeline as it runs
+                  forget   unregister a pipeline no relay runs any more: its offset stops holding retention back
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 
