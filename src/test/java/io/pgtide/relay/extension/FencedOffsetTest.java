@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN invariant 4: only the session holding a pipeline's lock moves its offset, and only forward. */
+/** Invariant 4 of docs/DESIGN.md: only the session holding a pipeline's lock moves its offset, and only forward. */
 class FencedOffsetTest {
 
     private TestDatabase db;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN invariant 6: the role made by the CloudNativePG page's postInitSQL, with only those grants,
+ * Invariant 6 of docs/DESIGN.md: the role made by the postInitSQL of examples/cnpg/cluster.yaml, with only those grants,
  * does all of the relay's work; a role without them does none.
  */
 class LeastPrivilegeTest {

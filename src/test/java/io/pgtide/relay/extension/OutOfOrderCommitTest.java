@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN invariant 1: no committed message is ever skipped, whatever order producers commit in. */
+/** Invariant 1 of docs/DESIGN.md: no committed message is ever skipped, whatever order producers commit in. */
 class OutOfOrderCommitTest {
 
     private TestDatabase db;

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** DESIGN invariant 2: the offset moves only after the sink acknowledged; a crash gives duplicates, never a gap. */
+/** Invariant 2 of docs/DESIGN.md: the offset moves only after the sink acknowledged; a crash gives duplicates, never a gap. */
 class CrashReplayTest {
 
     private static final String PIPELINE = "orders-to-kafka";

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN invariant 7: a message the sink rejects for good goes to tide.relay_dlq and its neighbours
+ * Invariant 7 of docs/DESIGN.md: a message the sink rejects for good goes to tide.relay_dlq and its neighbours
  * flow on; an outage sends nothing there; a dead letter that cannot be written never moves the offset.
  * The sink is a table whose trigger rejects payloads marked poison (a data exception, SQLSTATE 22023).
  */

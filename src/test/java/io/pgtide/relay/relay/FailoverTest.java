@@ -26,7 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** DESIGN invariant 3: one owner per pipeline; when it goes, another relay takes over with nothing lost. */
+/** Invariant 3 of docs/DESIGN.md: one owner per pipeline; when it goes, another relay takes over with nothing lost. */
 class FailoverTest {
 
     private static final String PIPELINE = "orders-to-kafka";

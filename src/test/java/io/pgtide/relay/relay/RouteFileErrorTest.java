@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** DESIGN invariant 7: a broken pipeline file is reported with file and line; the others keep running. */
+/** Invariant 7 of docs/DESIGN.md: a broken pipeline file is reported with file and line; the others keep running. */
 class RouteFileErrorTest {
 
     private static final String GOOD = """

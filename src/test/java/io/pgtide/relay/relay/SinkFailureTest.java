@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN invariant 2: a batch the sink rejects never moves the offset; once the sink accepts again,
+ * Invariant 2 of docs/DESIGN.md: a batch the sink rejects never moves the offset; once the sink accepts again,
  * every message arrives. The sink here is a table whose trigger rejects inserts while told to.
  */
 class SinkFailureTest {

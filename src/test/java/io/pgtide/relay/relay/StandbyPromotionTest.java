@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN invariant 5: beside a hot standby the relay takes no lock and runs no pipeline (advisory locks
+ * Invariant 5 of docs/DESIGN.md: beside a hot standby the relay takes no lock and runs no pipeline (advisory locks
  * would work there); once the standby is promoted it starts within seconds and delivers from the offset.
  */
 class StandbyPromotionTest {

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The relay as the CloudNativePG page's {@code relay_user}: no password, webhook secret or full database URL
+ * The relay as the {@code relay_user} of examples/cnpg: no password, webhook secret or full database URL
  * in its logs, errors, metrics, health details or status output; pipeline and outbox names that try SQL
  * injection are refused or looked up as plain values, reported by name, and run nothing; a role without the grants is stopped at start-up by a
  * message naming the missing grant and the statement to run.

@@ -5,10 +5,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
-/** A database made ready for the relay the way the CloudNativePG page's bootstrap does it, and its roles dropped. */
+/** A database made ready for the relay the way the bootstrap of examples/cnpg/cluster.yaml does it, and its roles dropped. */
 public final class CnpgBootstrap {
 
-    /** The CloudNativePG page's postInitSQL, verbatim. */
+    /** The postInitSQL of examples/cnpg/cluster.yaml, verbatim. */
     public static final List<String> POST_INIT_SQL = List.of(
             "CREATE EXTENSION IF NOT EXISTS pg_tide;",
             "CREATE ROLE relay_user LOGIN PASSWORD 'strong-password';",
