@@ -215,10 +215,6 @@ public final class Relay {
         return routeFolder;
     }
 
-    public RelayMetrics metrics() {
-        return metrics;
-    }
-
     public PipelineLockPolicy locks() {
         return locks;
     }

@@ -36,10 +36,6 @@ public final class Database implements AutoCloseable {
         return url;
     }
 
-    public String group() {
-        return group;
-    }
-
     /** The pool, created on first use. */
     public synchronized DataSource pool() {
         if (pool == null) {

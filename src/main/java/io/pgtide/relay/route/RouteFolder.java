@@ -79,13 +79,12 @@ public final class RouteFolder {
     }
 
     /** Loads every file; a missing folder is an error naming it. */
-    public synchronized List<Failure> loadAll() throws IOException {
+    public synchronized void loadAll() throws IOException {
         loadedOnce = true;
         for (Path file : files()) {
             replace(file, null, Files.readString(file));
         }
         failuresChanged.accept(failures());
-        return failures();
     }
 
     /** Applies what changed in the folder since the last look. */

@@ -47,10 +47,6 @@ public final class WebhookSignature implements Processor {
         this.secretVariable = secretVariable.trim();
     }
 
-    public String secretVariable() {
-        return secretVariable;
-    }
-
     @Override
     public void process(Exchange exchange) throws Exception {
         byte[] secret = secret();
