@@ -31,7 +31,7 @@
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre
 
-# ---- build: the same `package` as on a workstation; it assembles target/pg-tide/{bin,app,lib,routes,sql}
+# ---- build: the same `package` as on a workstation; it assembles target/pg-tide/{bin,app,lib,routes,sql,examples/demo}
 FROM ${MAVEN_IMAGE} AS build
 WORKDIR /src
 COPY pom.xml ./
@@ -39,6 +39,7 @@ COPY src ./src
 COPY sql ./sql
 COPY routes ./routes
 COPY lib ./lib
+COPY examples/demo ./examples/demo
 RUN --mount=type=cache,target=/root/.m2 mvn -B -ntp package -DskipTests
 
 # ---- runtime: a JRE and the assembled relay, owned by root and run by an unprivileged user

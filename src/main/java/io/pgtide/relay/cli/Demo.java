@@ -6,37 +6,74 @@ import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
 import io.pgtide.relay.db.SchemaCheck;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code pg-tide demo}: a relay with something to relay. Without a database URL it starts an embedded
  * PostgreSQL; it creates outbox {@code orders}, publishes a sample order every half second, and runs the
- * pipelines of {@code examples/demo} (a log sink) until Ctrl-C.
+ * pipelines of {@code examples/demo} (a log sink; {@link DemoFolder}) until Ctrl-C. Ctrl-C stops the relay first,
+ * then the embedded server, so that no session of the relay sees its server go away.
  */
 final class Demo {
 
     /** Ctrl-C stops the embedded server too: the publisher's lost connection is expected then. */
     private static final AtomicBoolean STOPPING = new AtomicBoolean();
+    /** The relay's own stop is bounded by camel.main.shutdownTimeout (30 s): the server waits a little longer. */
+    private static final long SERVER_STOP_WAIT_SECONDS = 40;
 
     private Demo() {
     }
 
     static void run(RelaySettings given) throws Exception {
-        EmbeddedPostgres embedded = null;
         Map<String, String> overrides = new HashMap<>();
+        String routes = given.get(RelaySettings.ROUTES);
+        overrides.put(RelaySettings.ROUTES, routes != null ? routes
+                : DemoFolder.find(System.getProperty(DemoFolder.HOME), Path.of("")).toString());
+        CountDownLatch relayStopped = new CountDownLatch(1);
+        EmbeddedPostgres embedded = null;
         if (!given.hasPostgresUrl()) {
             System.out.println("pg-tide demo: starting an embedded PostgreSQL (first start unpacks it, a few seconds)...");
-            embedded = EmbeddedPostgres.builder().start();
+            // stopped by the hook below, after the relay: its own hook would stop it while the relay still runs
+            embedded = EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
             overrides.put(RelaySettings.POSTGRES_URL, embedded.getJdbcUrl("postgres", "postgres"));
         }
-        overrides.putIfAbsent(RelaySettings.ROUTES, System.getProperty(RelaySettings.ROUTES, "examples/demo"));
+        EmbeddedPostgres server = embedded;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopServer(server, relayStopped), "pg-tide-demo-stop"));
+        try {
+            relay(overrides);
+        } finally {
+            relayStopped.countDown();
+        }
+    }
+
+    /** At exit, once the relay has stopped (or after a while, if it cannot): the embedded server, if any. */
+    private static void stopServer(EmbeddedPostgres server, CountDownLatch relayStopped) {
+        STOPPING.set(true);
+        if (server == null) {
+            return;
+        }
+        try {
+            relayStopped.await(SERVER_STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+            server.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            System.err.println("pg-tide demo: stopping the embedded PostgreSQL failed: " + e.getMessage());
+        }
+    }
+
+    private static void relay(Map<String, String> overrides) throws Exception {
         RelaySettings settings = new RelaySettings(name -> overrides.containsKey(name)
                 ? overrides.get(name) : RelaySettings.fromEnvironment().get(name));
         PostgresUrl url = settings.postgresUrl();
@@ -47,7 +84,6 @@ final class Demo {
                 SchemaCheck.ensureInstalled(connection);
                 st.execute("SELECT tide.outbox_create('orders')");
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> STOPPING.set(true)));
             Thread publisher = new Thread(() -> publish(database), "demo-publisher");
             publisher.setDaemon(true);
             publisher.start();
@@ -55,16 +91,18 @@ final class Demo {
                     + settings.routesDirectory() + "; Ctrl-C stops");
             System.out.println("pg-tide demo: metrics at http://localhost:" + settings.metricsPort()
                     + "/metrics, readiness at /observe/health/ready; in another terminal: "
-                    + "PG_TIDE_RELAY_POSTGRES_URL='" + url.jdbcUrl() + "?user=postgres' target/pg-tide/bin/pg-tide status");
+                    + "PG_TIDE_RELAY_POSTGRES_URL='" + url.jdbcUrl() + "?user=postgres' " + launcher() + " status");
             new Relay(settings, database).run();
             publisher.interrupt();
             publisher.join(2000);
             System.out.println("pg-tide demo: stopped");
-        } finally {
-            if (embedded != null) {
-                embedded.close();
-            }
         }
+    }
+
+    /** The launcher as the user can type it: the installation's when it is known. */
+    private static String launcher() {
+        String home = System.getProperty(DemoFolder.HOME);
+        return home == null ? "target/pg-tide/bin/pg-tide" : Path.of(home, "bin", "pg-tide").toString();
     }
 
     private static void publish(Database database) {

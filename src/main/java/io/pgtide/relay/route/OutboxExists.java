@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import org.apache.camel.Route;
 import org.apache.camel.component.sql.SqlEndpoint;
+import org.apache.camel.spi.Resource;
 
 /**
  * A pipeline starts only once its outbox exists: until then it waits and never polls, so a missing outbox costs
@@ -25,9 +26,15 @@ public final class OutboxExists implements StartCondition {
             ps.setString(1, outbox);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getBoolean(1) ? null : "outbox \"" + outbox + "\" does not exist; waiting for it (create it"
-                        + " with SELECT tide.outbox_create('" + outbox + "'))";
+                return rs.getBoolean(1) ? null : "outbox \"" + outbox + "\" does not exist" + file(route)
+                        + "; waiting for it (create it with SELECT tide.outbox_create('" + outbox + "'))";
             }
         }
+    }
+
+    /** Where the pipeline was written, so the name can be fixed there if it is the mistake. */
+    private static String file(Route route) {
+        Resource source = route.getSourceResource();
+        return source == null ? "" : " (named in " + source.getLocation().replaceFirst("^file:", "") + ")";
     }
 }

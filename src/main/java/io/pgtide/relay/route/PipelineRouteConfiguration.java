@@ -24,6 +24,7 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     private final DeadLetters deadLetters;
     private final PermanentFailures permanentFailures;
     private final RelayMetrics metrics;
+    private final SinkStateLog sinkState = new SinkStateLog();
 
     public PipelineRouteConfiguration(OffsetAdvance offsetAdvance, DeadLetters deadLetters,
             PermanentFailures permanentFailures, RelayMetrics metrics) {
@@ -46,14 +47,20 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
                 .backOffMultiplier(2)
                 // +-15 % jitter: relays retrying against one recovering sink do not stampede it together
                 .useCollisionAvoidance()
-                .retryAttemptedLogLevel(LoggingLevel.WARN);
+                // each attempt is logged by sinkState, once per change of state, in the relay's own words
+                .retryAttemptedLogLevel(LoggingLevel.DEBUG)
+                // a stop does not wait out a failing sink's backoff: the batch stays unacknowledged, its offset
+                // unmoved, and the next owner delivers it
+                .allowRedeliveryWhileStopping(false);
+        retries.onExceptionOccurred(sinkState::failed);
         pipeline.errorHandler(retries);
         // a rejection of the message itself is not retried: isolate the poison, set it aside, go on
         pipeline.onException(Exception.class).onWhen(permanentFailures).handled(false).process(deadLetters);
         pipeline.interceptFrom().process(new OutboxMessages());
         pipeline.interceptSendToEndpoint("kafka:*").process(new KafkaRecordKeys());
         // success only, in the consumer's thread: the next poll starts after the offset moved
-        pipeline.onCompletion().onCompleteOnly().process(offsetAdvance);
+        pipeline.onCompletion().onCompleteOnly().process(offsetAdvance)
+                .process(exchange -> sinkState.delivered(exchange.getFromRouteId()));
         pipeline.onCompletion().onFailureOnly()
                 .process(exchange -> metrics.failed(exchange.getFromRouteId(), RelayMetrics.SINK));
     }

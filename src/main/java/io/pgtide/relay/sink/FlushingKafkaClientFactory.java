@@ -42,7 +42,28 @@ public final class FlushingKafkaClientFactory extends DefaultKafkaClientFactory 
         public Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
             Future<RecordMetadata> sent = super.send(record, callback);
             unflushed = true;
+            failIfNoBroker(sent);
             return new FlushingFuture(sent);
+        }
+
+        /**
+         * A record that could not even be queued, because no broker told where its topic lives within
+         * {@code max.block.ms}, fails the batch at once: Kafka returns that failure in the future, and camel-kafka
+         * would send every other record of the batch, each waiting as long again (a batch of 1000 for hours).
+         */
+        private static void failIfNoBroker(Future<RecordMetadata> sent) {
+            if (!sent.isDone()) {
+                return;
+            }
+            try {
+                sent.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException noBroker) {
+                    throw noBroker;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         /** Cleared before the flush: a record sent while it runs sets it again, and its own wait flushes it. */

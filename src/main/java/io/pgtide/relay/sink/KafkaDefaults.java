@@ -24,6 +24,9 @@ public final class KafkaDefaults {
         // a batch is sent, then its acknowledgements awaited in the consumer's thread: the wait flushes the producer
         // (ADR 7), and no worker thread is needed to resume the route
         options.put("synchronous", "true");
+        // a send waits this long for a broker (60 s by Kafka's default): a pipeline whose broker cannot be reached says
+        // so within seconds, and a stop is not held up by a send that cannot start; the batch is retried, nothing lost
+        options.put("maxBlockMs", "5000");
         options.put("kafkaClientFactory", "#class:" + FlushingKafkaClientFactory.class.getName());
         return Collections.unmodifiableMap(options);
     }

@@ -65,6 +65,9 @@ public abstract class PeriodicService extends ServiceSupport implements Runnable
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
+                if (isStoppingOrStopped()) {
+                    return;   // a session cut short by the stop (or by its server stopping after the relay): expected
+                }
                 String error = String.valueOf(e.getMessage());
                 if (!error.equals(lastError)) {
                     LOG.warn("{}: {}", name, error);

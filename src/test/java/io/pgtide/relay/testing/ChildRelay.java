@@ -36,6 +36,18 @@ public final class ChildRelay implements AutoCloseable {
         return launch(db, routes, instance, List.of("-Xmx256m"), env);
     }
 
+    /**
+     * A relay with test settings that logs as shipped (src/main/resources/log4j2.properties, not the test
+     * configuration), for tests of what a user sees.
+     */
+    public static ChildRelay startWithShippedLogging(TestDatabase db, Path routes, String instance,
+            Map<String, String> extraEnv) throws IOException {
+        Map<String, String> env = new HashMap<>(Map.of(RelaySettings.LOCK_INTERVAL, "200", RelaySettings.POOL_SIZE, "4"));
+        env.putAll(extraEnv);
+        URL shipped = ChildRelay.class.getClassLoader().getResource("log4j2.properties");
+        return launch(db, routes, instance, List.of("-Xmx256m", "-Dlog4j2.configurationFile=" + shipped), env);
+    }
+
     /** A relay as shipped, for benchmarks: the launcher's default JVM options and the relay's default settings. */
     public static ChildRelay startAsShipped(TestDatabase db, Path routes, String instance, Map<String, String> extraEnv)
             throws IOException {
