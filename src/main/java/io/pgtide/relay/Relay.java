@@ -82,7 +82,7 @@ public final class Relay {
         main.bind(LOCK_POLICY, locks);
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
-                new DeadLetters(locks), new PermanentFailures(settings.permanentFailures()), metrics));
+                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()), metrics));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport support) {
