@@ -1,5 +1,6 @@
 package io.pgtide.relay.deadletter;
 
+import io.pgtide.relay.config.SettingException;
 import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.UnknownHostException;
@@ -39,6 +40,7 @@ public final class TransientFailures {
             InterruptedException.class,
             RejectedExecutionException.class,          // the relay is stopping
             ExchangeTimedOutException.class,
+            SettingException.class,                    // the relay's own word for a wrong setting (a missing secret)
             org.apache.kafka.common.errors.RetriableException.class,   // broker unavailable, not leader, timeouts
             org.apache.kafka.common.errors.AuthenticationException.class,
             org.apache.kafka.common.errors.AuthorizationException.class,
