@@ -1,6 +1,7 @@
 package io.pgtide.relay.deadletter;
 
 import io.pgtide.relay.config.SettingException;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.UnknownHostException;
@@ -15,6 +16,7 @@ import org.apache.camel.http.base.HttpOperationFailedException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.springframework.amqp.AmqpAuthenticationException;
 import org.springframework.amqp.AmqpConnectException;
+import org.springframework.amqp.AmqpIOException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.RecoverableDataAccessException;
 import org.springframework.dao.TransientDataAccessException;
@@ -49,6 +51,7 @@ public final class TransientFailures {
             DataAccessResourceFailureException.class,  // cannot get a connection (JDBC, Redis)
             AmqpConnectException.class,
             AmqpAuthenticationException.class,
+            AmqpIOException.class,                     // the AMQP connection failed under the channel
             JedisConnectionException.class);
 
     /**
@@ -67,6 +70,9 @@ public final class TransientFailures {
     /** Redis error replies about the server or the key, not the entry (the error type opens the reply). */
     private static final List<String> REDIS_SETUP = List.of("WRONGTYPE", "NOPERM", "NOAUTH", "WRONGPASS", "OOM",
             "LOADING", "READONLY", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
+
+    /** NATS JetStream answers as IOException text: no stream takes the subject (503), or no answer in time. */
+    private static final List<String> NATS_UNAVAILABLE = List.of("No Responders", "Timeout or no response");
 
     private TransientFailures() {
     }
@@ -93,6 +99,9 @@ public final class TransientFailures {
         }
         if (t instanceof MqttException mqtt) {
             return !MQTT_MESSAGE.contains(mqtt.getReasonCode());
+        }
+        if (t instanceof IOException io && io.getMessage() != null) {
+            return NATS_UNAVAILABLE.stream().anyMatch(io.getMessage()::contains);
         }
         if (t instanceof JedisDataException redis && redis.getMessage() != null) {
             return REDIS_SETUP.stream().anyMatch(redis.getMessage()::startsWith);
