@@ -10,6 +10,7 @@ import io.pgtide.relay.db.SchemaCheck;
 import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
 import io.pgtide.relay.health.RelayReadiness;
+import io.pgtide.relay.health.StartupHealth;
 import io.pgtide.relay.lock.PipelineLockPolicy;
 import io.pgtide.relay.metrics.LagSampler;
 import io.pgtide.relay.metrics.RelayMetrics;
@@ -64,6 +65,7 @@ public final class Relay {
     private final RelayMetrics metrics;
     private final LagSampler sampler;
     private RouteFolder routeFolder;
+    private StartupHealth startupHealth;
 
     public Relay(RelaySettings settings, Database database) {
         this.settings = settings;
@@ -85,10 +87,12 @@ public final class Relay {
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
         main.bind("pgTideCamelCli", camelCli(settings.camelCli()));
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
-                new DeadLetters(locks), new PermanentFailures(settings.permanentFailures()), metrics));
+                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()), metrics));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport support) {
+                // Camel's server takes the metrics port over as the context starts
+                closeStartupHealth();
                 try {
                     configure(support.getCamelContext());
                 } catch (Exception e) {
@@ -161,17 +165,37 @@ public final class Relay {
         }
     }
 
-    /** Checks the database and the schema, then runs until the process is told to stop. */
+    /**
+     * Checks the database and the schema, then runs until the process is told to stop. The health port answers
+     * from the first moment: liveness UP, readiness DOWN while the relay waits for its database.
+     */
     public void run() throws Exception {
-        checkDatabase();
-        main.run();
+        try {
+            startupHealth = StartupHealth.listen(settings.metricsPort());
+            checkDatabase();
+            main.run();
+        } finally {
+            closeStartupHealth();
+        }
     }
 
     /** Starts in the background (for embedding and tests); {@link #stop()} ends it. */
     public CamelContext start() throws Exception {
-        checkDatabase();
-        main.start();
-        return main.getCamelContext();
+        try {
+            startupHealth = StartupHealth.listen(settings.metricsPort());
+            checkDatabase();
+            main.start();
+            return main.getCamelContext();
+        } finally {
+            closeStartupHealth();
+        }
+    }
+
+    private synchronized void closeStartupHealth() {
+        if (startupHealth != null) {
+            startupHealth.close();
+            startupHealth = null;
+        }
     }
 
     /**
@@ -201,6 +225,7 @@ public final class Relay {
                             RelaySettings.STARTUP_TIMEOUT, e.getMessage());
                     waitingFor = e.getMessage();
                 }
+                startupHealth.waiting("waiting for the database: " + e.getMessage());
                 Thread.sleep(2000);
             }
         }

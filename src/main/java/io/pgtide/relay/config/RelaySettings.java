@@ -175,25 +175,25 @@ public final class RelaySettings {
     }
 
     public int metricsPort() {
-        return positiveInt(METRICS_PORT, 9610);
+        return wholeNumber(METRICS_PORT, 9610, 1, 65535, "a port number, 1 to 65535");
     }
 
     private int positiveInt(String name, int fallback) {
-        return wholeNumber(name, fallback, 1, "a positive whole number");
+        return wholeNumber(name, fallback, 1, Integer.MAX_VALUE, "a positive whole number");
     }
 
     private int nonNegativeInt(String name, int fallback) {
-        return wholeNumber(name, fallback, 0, "a whole number, 0 or more");
+        return wholeNumber(name, fallback, 0, Integer.MAX_VALUE, "a whole number, 0 or more");
     }
 
-    private int wholeNumber(String name, int fallback, int min, String expected) {
+    private int wholeNumber(String name, int fallback, int min, int max, String expected) {
         String value = get(name);
         if (value == null) {
             return fallback;
         }
         try {
             int parsed = Integer.parseInt(value);
-            if (parsed >= min) {
+            if (parsed >= min && parsed <= max) {
                 return parsed;
             }
         } catch (NumberFormatException ignored) {

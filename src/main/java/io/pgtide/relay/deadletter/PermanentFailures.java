@@ -18,8 +18,8 @@ import org.apache.kafka.common.errors.SerializationException;
  * Tells a sink's rejection of the message itself (it will fail again however often it is sent: an
  * HTTP 400/413/415/422, a record too large, a constraint the data breaks) from a failure of the way
  * there or of the setup (a timeout, a refused connection, a 5xx, a 401), which retries, waiting or a
- * fix cure. Only the first kind
- * sends a message to the dead letters; an outage never does.
+ * fix cure. The first kind goes to the dead letters at once, without retries; an outage never does
+ * ({@link TransientFailures}); anything else goes there once its retries are exhausted ({@link Poison}).
  */
 public final class PermanentFailures implements Predicate {
 

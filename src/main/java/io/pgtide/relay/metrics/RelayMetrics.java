@@ -26,6 +26,9 @@ public final class RelayMetrics {
     public static final String SINK = "sink";
     public static final String OFFSET = "offset";
     public static final String LOCK_LOST = "lock_lost";
+    /** What became of a poison message, the values of the {@code action} label. */
+    public static final String DEAD_LETTERED = "dead_lettered";
+    public static final String HELD = "held";
 
     private static final Duration[] BATCH_DURATION_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10),
         Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
@@ -109,6 +112,13 @@ public final class RelayMetrics {
     public void failed(String pipeline, String cause) {
         Counter.builder("pg_tide_relay_failures").description("Pipeline failures by cause")
                 .tags("pipeline", pipeline, "cause", cause).register(registry).increment();
+    }
+
+    /** A message that still failed after its retries for a reason of its own: {@link #DEAD_LETTERED} or {@link #HELD}. */
+    public void poison(String pipeline, String outbox, String action) {
+        Counter.builder("pg_tide_relay_poison_messages")
+                .description("Messages that still failed after their retries: set aside in tide.relay_dlq, or held")
+                .tags("pipeline", pipeline, "outbox", outbox, "action", action).register(registry).increment();
     }
 
     /** The latest reading of one pipeline's lag from the database. */

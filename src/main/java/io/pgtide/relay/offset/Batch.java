@@ -1,17 +1,54 @@
 package io.pgtide.relay.offset;
 
+import java.util.List;
+
 /**
- * One polled batch of a pipeline: where it ends, so the offset can move there once the sink
- * acknowledged every message of it.
+ * One polled batch of a pipeline: where each of its messages stands in (tx, id) order, so the offset can move to
+ * the end once the sink acknowledged every message, or to the end of an acknowledged prefix when one fails.
  *
- * @param pipeline the pipeline named in the poll
- * @param outbox   the outbox the rows came from
- * @param lastTx   the writing transaction of the batch's last row (xid8 as text)
- * @param lastId   the id of the batch's last row
- * @param size     number of messages in the batch
+ * @param pipeline  the pipeline named in the poll
+ * @param outbox    the outbox the rows came from
+ * @param positions the (tx, id) of each message, in the batch's order; never empty
  */
-public record Batch(String pipeline, String outbox, String lastTx, long lastId, int size) {
+public record Batch(String pipeline, String outbox, List<Position> positions) {
 
     /** Exchange property holding the batch of the exchange. */
     public static final String PROPERTY = "PgTideBatch";
+
+    /** Where one message stands: its writing transaction (xid8 as text) and its id. */
+    public record Position(String tx, long id) {
+    }
+
+    public Batch {
+        positions = List.copyOf(positions);
+    }
+
+    /** The writing transaction of the batch's last row (xid8 as text). */
+    public String lastTx() {
+        return last().tx();
+    }
+
+    /** The id of the batch's last row. */
+    public long lastId() {
+        return last().id();
+    }
+
+    /** Number of messages in the batch. */
+    public int size() {
+        return positions.size();
+    }
+
+    /** The position of the message with this id, or -1 when it is not in the batch. */
+    public int indexOf(long id) {
+        for (int i = 0; i < positions.size(); i++) {
+            if (positions.get(i).id() == id) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private Position last() {
+        return positions.get(positions.size() - 1);
+    }
 }

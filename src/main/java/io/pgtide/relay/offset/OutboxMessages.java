@@ -16,7 +16,7 @@ import org.apache.camel.support.DefaultMessage;
 /**
  * Turns the rows of one poll ({@code tide.relay_poll}) into Camel messages, one per outbox row, in
  * (tx, id) order: body = the JSON payload as text, headers = the row's headers plus its stable id.
- * Remembers where the batch ends in {@link Batch#PROPERTY} before any step can change the body.
+ * Remembers where each message stands in {@link Batch#PROPERTY} before any step can change the body.
  */
 public final class OutboxMessages implements Processor {
 
@@ -41,12 +41,14 @@ public final class OutboxMessages implements Processor {
         List<Message> messages = new ArrayList<>(rows.size());
         // the rows of an outbox tend to share a few header sets: each distinct one is parsed once a batch
         Map<String, Map<String, Object>> parsedHeaders = new HashMap<>();
+        List<Batch.Position> positions = new ArrayList<>(rows.size());
         OutboxRow last = null;
         for (Object element : rows) {
             last = element instanceof OutboxRow row ? row : OutboxRow.of((Map<?, ?>) element);
             messages.add(toMessage(exchange, last, parsedHeaders));
+            positions.add(new Batch.Position(last.tx(), last.id()));
         }
-        exchange.setProperty(Batch.PROPERTY, new Batch(last.pipeline(), last.outbox(), last.tx(), last.id(), rows.size()));
+        exchange.setProperty(Batch.PROPERTY, new Batch(last.pipeline(), last.outbox(), positions));
         exchange.getMessage().setBody(Collections.unmodifiableList(messages));
     }
 

@@ -1,13 +1,14 @@
 package io.pgtide.relay.route;
 
 import io.pgtide.relay.Relay;
+import io.pgtide.relay.deadletter.DeadLetters;
 import org.apache.camel.model.RouteDefinition;
 
 /**
  * Completes a checked pipeline route at load, so that its file holds only the user's decisions: a short-form
  * source ({@code tide:<outbox>}) becomes Camel's SQL consumer over {@code tide.relay_poll}, and the route gets the
  * lock policy and the shared {@code pg-tide} configuration (rows to messages, retries, the offset advance on
- * completion) ahead of any of its own.
+ * completion) ahead of any of its own, and what it does with a poison as a route property.
  */
 public final class PipelineCompletion {
 
@@ -18,7 +19,9 @@ public final class PipelineCompletion {
     public static void complete(RouteDefinition route) {
         String uri = route.getInput().getEndpointUri();
         if (PipelineSource.isSource(uri)) {
-            route.getInput().setUri(PipelineSource.parse(uri).sqlUri(route.getRouteId()));
+            PipelineSource source = PipelineSource.parse(uri);
+            route.getInput().setUri(source.sqlUri(route.getRouteId()));
+            route.routeProperty(DeadLetters.ON_POISON, source.onPoison());
             route.setRouteConfigurationId(first(PipelineRouteConfiguration.ID, route.getRouteConfigurationId()));
             route.setRoutePolicyRef(first("#" + Relay.LOCK_POLICY, route.getRoutePolicyRef()));
         }

@@ -2,6 +2,7 @@ package io.pgtide.relay.route;
 
 import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
+import io.pgtide.relay.deadletter.Poison;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxMessages;
@@ -23,6 +24,7 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     private final OffsetAdvance offsetAdvance;
     private final DeadLetters deadLetters;
     private final PermanentFailures permanentFailures;
+    private final Poison poison;
     private final RelayMetrics metrics;
     private final SinkStateLog sinkState = new SinkStateLog();
 
@@ -31,13 +33,15 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
         this.offsetAdvance = offsetAdvance;
         this.deadLetters = deadLetters;
         this.permanentFailures = permanentFailures;
+        this.poison = new Poison(permanentFailures);
         this.metrics = metrics;
     }
 
     @Override
     public void configuration() {
         RouteConfigurationDefinition pipeline = routeConfiguration(ID);
-        // a batch that still fails after these is not acknowledged: the next poll delivers it again
+        // a batch that still fails after these is not acknowledged: the next poll delivers it again, unless
+        // one of its messages is a poison (below)
         DefaultErrorHandlerDefinition retries = defaultErrorHandler();
         retries.getRedeliveryPolicy()
                 .maximumRedeliveries("{{pg-tide.redelivery.maximum:5}}")
@@ -63,5 +67,7 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
                 .process(exchange -> sinkState.delivered(exchange.getFromRouteId()));
         pipeline.onCompletion().onFailureOnly()
                 .process(exchange -> metrics.failed(exchange.getFromRouteId(), RelayMetrics.SINK));
+        // any other failure but an outage, once retried, is a poison's too: set it aside (or hold), go on
+        pipeline.onCompletion().onFailureOnly().onWhen(poison).process(deadLetters);
     }
 }

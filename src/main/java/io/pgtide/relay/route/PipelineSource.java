@@ -3,6 +3,7 @@ package io.pgtide.relay.route;
 import io.pgtide.relay.Relay;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.SettingException;
+import io.pgtide.relay.deadletter.DeadLetters;
 import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,22 +11,27 @@ import java.util.TreeSet;
 import org.apache.camel.util.URISupport;
 
 /**
- * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..]}, and the camel-sql
+ * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..]}, and the camel-sql
  * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
  * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
  *
  * @param outbox    the outbox the pipeline reads
  * @param batchSize the most rows one batch holds (the poll's limit)
  * @param delay     milliseconds between polls while the outbox is idle (a new message wakes the pipeline at once)
+ * @param onPoison  what the pipeline does with a message that still fails after its retries for a reason of its
+ *                  own: {@link DeadLetters#DEAD_LETTER} or {@link DeadLetters#HOLD}
  */
-public record PipelineSource(String outbox, int batchSize, long delay) {
+public record PipelineSource(String outbox, int batchSize, long delay, String onPoison) {
 
     public static final String SCHEME = "tide";
 
     /** The options a {@code tide:} URI takes, each with its meaning, as the error for an unknown one lists them. */
     static final Map<String, String> OPTIONS = Map.of(
             "batchSize", "the most messages in one batch, 1 to 10000 (default 1000)",
-            "delay", "milliseconds between polls while the outbox is idle, 10 or more (default 2000)");
+            "delay", "milliseconds between polls while the outbox is idle, 10 or more (default 2000)",
+            "onPoison", "what to do with a message that still fails after its retries, " + DeadLetters.DEAD_LETTER
+                    + " (default: set it aside in tide.relay_dlq and go on) or " + DeadLetters.HOLD
+                    + " (stop at it until it is delivered)");
 
     private static final int DEFAULT_BATCH_SIZE = 1000;
     private static final int MAX_BATCH_SIZE = 10_000;
@@ -51,12 +57,17 @@ public record PipelineSource(String outbox, int batchSize, long delay) {
         }
         int batchSize = (int) number(uri, options.remove("batchSize"), "batchSize", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
         long delay = number(uri, options.remove("delay"), "delay", DEFAULT_DELAY, MIN_DELAY, Long.MAX_VALUE);
+        String onPoison = String.valueOf(options.getOrDefault("onPoison", DeadLetters.DEAD_LETTER));
+        options.remove("onPoison");
+        if (!onPoison.equals(DeadLetters.DEAD_LETTER) && !onPoison.equals(DeadLetters.HOLD)) {
+            throw new SettingException(uri + ": onPoison=" + onPoison + " is not " + OPTIONS.get("onPoison"));
+        }
         if (!options.isEmpty()) {
             throw new SettingException(uri + ": unknown option " + options.keySet().iterator().next()
                     + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
                     + "; Camel's SQL consumer options are the relay's to set)");
         }
-        return new PipelineSource(outbox, batchSize, delay);
+        return new PipelineSource(outbox, batchSize, delay, onPoison);
     }
 
     private static long number(String uri, Object value, String option, long fallback, long min, long max) {

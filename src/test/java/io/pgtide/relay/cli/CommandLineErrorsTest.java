@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.Cli;
 import io.pgtide.relay.testing.FreePort;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 class CommandLineErrorsTest {
 
     private static final String URL = "PG_TIDE_RELAY_POSTGRES_URL";
+    private static final String DATABASE = "postgresql://postgres@127.0.0.1:5432/test";
 
     private static Cli.Result run(Map<String, String> env) throws Exception {
         return Cli.run(env, "run");
@@ -116,5 +118,24 @@ class CommandLineErrorsTest {
         Cli.Result operand = Cli.run(env, "status", "extra");
         assertEquals(2, operand.exit(), operand.output());
         assertEquals("pg-tide status: unexpected argument \"extra\" (usage: pg-tide status [--json])", operand.output());
+    }
+
+    @Test
+    void aMetricsPortOutOfRangeIsOneLineNamingTheSetting() throws Exception {
+        Cli.Result result = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL", DATABASE, "PG_TIDE_METRICS_PORT", "99999"));
+        assertEquals(2, result.exit(), result.output());
+        assertEquals("pg-tide: configuration: PG_TIDE_METRICS_PORT must be a port number, 1 to 65535, not \"99999\"",
+                result.output());
+    }
+
+    @Test
+    void aMetricsPortInUseIsOneLineNamingTheSettingAndThePort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            int port = taken.getLocalPort();
+            Cli.Result result = run(Map.of("PG_TIDE_RELAY_POSTGRES_URL", DATABASE, "PG_TIDE_METRICS_PORT", String.valueOf(port)));
+            assertEquals(2, result.exit(), result.output());
+            assertEquals("pg-tide: configuration: PG_TIDE_METRICS_PORT: port " + port
+                    + " is in use by another process: stop it or choose another port", result.output());
+        }
     }
 }

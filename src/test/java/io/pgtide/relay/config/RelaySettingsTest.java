@@ -315,7 +315,7 @@ class RelaySettingsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"abc", "-9610", "0", "http"})
+    @ValueSource(strings = {"abc", "-9610", "0", "http", "65536", "99999"})
     void badMetricsPortFailsNamingVariable(String value) {
         env.put(RelaySettings.METRICS_PORT, value);
 

@@ -240,7 +240,6 @@ class ExamplesAgreeWithRelayTest {
         Set<String> relayPortNames = new TreeSet<>();
         int relayContainers = 0;
         boolean liveness = false;
-        boolean readiness = false;
         String workdir = dockerfile().workdir();
         for (Document document : documents) {
             for (Map<?, ?> container : relayContainers(document.tree())) {
@@ -265,7 +264,6 @@ class ExamplesAgreeWithRelayTest {
                         continue;
                     }
                     liveness |= probe.equals("livenessProbe");
-                    readiness |= probe.equals("readinessProbe");
                     if (!(spec.get("httpGet") instanceof Map<?, ?> get)) {
                         problems.add(where + ": " + probe + " is not an httpGet probe");
                         continue;
@@ -332,8 +330,52 @@ class ExamplesAgreeWithRelayTest {
         }
         assertTrue(problems.isEmpty(), String.join("\n", problems));
         assertTrue(relayContainers > 0, "no relay container (image .../pg-tide:...) in any manifest");
-        assertTrue(liveness && readiness, "the relay container needs a liveness and a readiness probe");
+        assertTrue(liveness, "the relay container needs a liveness probe");
         assertTrue(monitors > 0, "nothing scrapes the relay (no ServiceMonitor or PodMonitor endpoint)");
+    }
+
+    /**
+     * Issue 19 point 2: the sidecar can never make the PostgreSQL pod unready (a pod is Ready only when every
+     * container is, and CloudNativePG's -rw Service routes only to Ready pods): no readiness probe, and every other
+     * probe asks liveness only, which fails for no relay-side reason but a dead process. The startup probe waits at
+     * least as long as the relay waits for its database.
+     */
+    @Test
+    void theCnpgSidecarCanNeverMakeThePodUnready() throws Exception {
+        List<String> problems = new ArrayList<>();
+        int sidecars = 0;
+        for (Document document : documents()) {
+            if (!document.source().contains("cnpg")) {
+                continue;
+            }
+            for (Map<?, ?> container : relayContainers(document.tree())) {
+                sidecars++;
+                String where = document.source() + " container " + container.get("name");
+                if (container.containsKey("readinessProbe")) {
+                    problems.add(where + ": a readinessProbe makes the database pod unready whenever the relay is");
+                }
+                for (String probe : List.of("startupProbe", "livenessProbe")) {
+                    Object probed = path(container, probe, "httpGet", "path");
+                    if (container.containsKey(probe) && !"/observe/health/live".equals(probed)) {
+                        problems.add(where + ": " + probe + " asks " + probed + ", not liveness (/observe/health/live)");
+                    }
+                }
+                long budget = number(path(container, "startupProbe", "periodSeconds"), 10)
+                        * number(path(container, "startupProbe", "failureThreshold"), 3);
+                long wait = Long.parseLong(env(container).getOrDefault(RelaySettings.STARTUP_TIMEOUT, "0"));
+                if (!container.containsKey("startupProbe") || budget < wait) {
+                    problems.add(where + ": the startupProbe allows " + budget + " s, less than "
+                            + RelaySettings.STARTUP_TIMEOUT + "=" + wait + " s: the kubelet kills a relay that waits");
+                }
+            }
+        }
+        assertTrue(sidecars > 0, "no relay sidecar under examples/cnpg");
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
+    /** A probe's number as Kubernetes reads it, or its default. */
+    private static long number(Object value, long fallback) {
+        return value instanceof Number n ? n.longValue() : fallback;
     }
 
     private static int defaultMetricsPort() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
+import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,7 +132,7 @@ class RetrySettingsTest {
             if (!up) {
                 ATTEMPTS.computeIfAbsent(pipeline, p -> Collections.synchronizedMap(new LinkedHashMap<>()))
                         .computeIfAbsent(exchange.getExchangeId(), id -> new ArrayList<>()).add(System.nanoTime());
-                throw new IllegalStateException("sink down");
+                throw new ConnectException("sink down");   // an outage: retried, never dead-lettered
             }
             for (Object message : exchange.getIn().getBody(List.class)) {
                 String payload = ((Message) message).getBody(String.class);

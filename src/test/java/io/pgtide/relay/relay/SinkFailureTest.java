@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Invariant 2 of docs/DESIGN.md: a batch the sink rejects never moves the offset; once the sink accepts again,
- * every message arrives. The sink here is a table whose trigger rejects inserts while told to.
+ * every message arrives. The sink here is a table whose trigger rejects inserts while told to, as an unavailable
+ * server does (SQLSTATE 57P03): an outage, which sends nothing to the dead letters however long it lasts.
  */
 class SinkFailureTest {
 
@@ -57,7 +58,7 @@ class SinkFailureTest {
             db.execute("CREATE TABLE sink_down (down boolean)");
             db.execute("INSERT INTO sink_down VALUES (false)");
             db.execute("CREATE FUNCTION reject() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-                    + " IF (SELECT down FROM sink_down) THEN RAISE EXCEPTION 'sink is down'; END IF; RETURN NEW; END $$");
+                    + " IF (SELECT down FROM sink_down) THEN RAISE EXCEPTION 'sink is down' USING ERRCODE = '57P03'; END IF; RETURN NEW; END $$");
             db.execute("CREATE TRIGGER reject BEFORE INSERT ON sink FOR EACH ROW EXECUTE FUNCTION reject()");
             for (int i = 0; i < 10; i++) {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");
