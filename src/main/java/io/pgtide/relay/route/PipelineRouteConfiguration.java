@@ -53,6 +53,9 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
                 .useCollisionAvoidance()
                 // each attempt is logged by sinkState, once per change of state, in the relay's own words
                 .retryAttemptedLogLevel(LoggingLevel.DEBUG)
+                // the exhausted line names the exception, the route and its file:line; a trace of the client's
+                // threads adds nothing for an outage, the expected failure here
+                .logStackTrace(false)
                 // a stop does not wait out a failing sink's backoff: the batch stays unacknowledged, its offset
                 // unmoved, and the next owner delivers it
                 .allowRedeliveryWhileStopping(false);

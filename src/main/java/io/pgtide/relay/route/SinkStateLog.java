@@ -1,5 +1,6 @@
 package io.pgtide.relay.route;
 
+import io.pgtide.relay.support.Causes;
 import java.net.URISyntaxException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,7 +35,8 @@ public final class SinkStateLog {
         if (pipeline == null || state.equals(failing.put(pipeline, state))) {
             return;
         }
-        String reason = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        // the innermost cause says why; an outer message may name the setting at fault (a sink's target URL)
+        String reason = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + Causes.describe(error);
         if (uri != null && uri.startsWith("kafka:") && cause instanceof org.apache.kafka.common.errors.TimeoutException) {
             LOG.warn("Pipeline {}: its sink cannot reach a Kafka broker at {} ({}); retrying until it can",
                     pipeline, brokers(uri), reason);

@@ -341,6 +341,7 @@ class HttpSinkTest {
             String hostFinal = logs.find("Exhausted", "orders-bad-host.yaml");
             assertTrue(hostFinal.contains("UnknownHostException: nosuchhost.invalid"), hostFinal);
             assertTrue(hostFinal.contains("to[http://nosuchhost.invalid:8080/orders"), "names the endpoint: " + hostFinal);
+            assertFalse(hostFinal.contains("Stacktrace") || hostFinal.contains("\tat "), "no stack trace: " + hostFinal);
             assertFalse(logs.contains(SECRET), "the secret never appears in the log");
         }
     }
