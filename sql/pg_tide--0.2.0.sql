@@ -313,15 +313,45 @@ END $$;
 -- Monitoring
 ------------------------------------------------------------------------------------------------
 
--- Age of the oldest open transaction that has written (has an xid), in any database: it holds
--- back every row committed after it. Definer rights: pg_stat_activity hides other roles' rows.
-CREATE FUNCTION tide.oldest_open_write_tx_age() RETURNS double precision
+-- The transactions open now that have written (hold an xid), in any database, prepared ones
+-- included, oldest first. A poll returns only rows below the oldest of them (relay_poll), so that
+-- one holds back every message committed after it began. Definer rights: pg_stat_activity hides
+-- other roles' rows.
+CREATE FUNCTION tide.open_write_transactions()
+RETURNS TABLE (pid integer, role text, database text, application_name text, state text,
+               age_seconds double precision)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(extract(epoch FROM max(age)), 0)::double precision FROM (
-        SELECT now() - xact_start AS age FROM pg_stat_activity
-        WHERE backend_xid IS NOT NULL AND xact_start IS NOT NULL
+    SELECT t.pid, t.role, t.database, t.application_name, t.state,
+           extract(epoch FROM now() - t.began)::double precision
+    FROM (
+        SELECT a.pid, a.usename::text, a.datname::text, a.application_name, a.state, a.xact_start
+        FROM pg_stat_activity a
+        WHERE a.backend_xid IS NOT NULL AND a.xact_start IS NOT NULL
         UNION ALL
-        SELECT now() - prepared FROM pg_prepared_xacts) open_tx
+        SELECT NULL::integer, p.owner::text, p.database::text, 'prepared transaction ' || p.gid, 'prepared', p.prepared
+        FROM pg_prepared_xacts p) t(pid, role, database, application_name, state, began)
+    ORDER BY t.began
+$$;
+
+-- Age of the oldest open transaction that has written, 0 when there is none.
+CREATE FUNCTION tide.oldest_open_write_tx_age() RETURNS double precision
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(max(t.age_seconds), 0)::double precision FROM tide.open_write_transactions() t
+$$;
+
+-- Per outbox, the committed messages no poll can return yet because an older transaction is still
+-- open: those at or above the horizon of relay_poll. One index range per outbox.
+CREATE FUNCTION tide.held_back_messages()
+RETURNS TABLE (outbox_name text, messages bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.outbox_name, h.messages
+    FROM tide.tide_outbox_config c
+    CROSS JOIN LATERAL (
+        SELECT count(*) FROM tide.tide_outbox_messages m
+        WHERE m.outbox_name = c.outbox_name
+          AND m.tx >= pg_snapshot_xmin(pg_current_snapshot())) h(messages)
+    WHERE h.messages > 0
+    ORDER BY c.outbox_name
 $$;
 
 -- The session holding a pipeline's lock, as "application_name (pid N)", or NULL when none does.

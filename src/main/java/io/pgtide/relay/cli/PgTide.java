@@ -18,6 +18,7 @@ public final class PgTide {
     private static final Arguments RUN = new Arguments("run", "pg-tide run", Set.of(), false);
     private static final Arguments DEMO = new Arguments("demo", "pg-tide demo", Set.of(), false);
     private static final Arguments STATUS = new Arguments("status", "pg-tide status [--json]", Set.of("--json"), false);
+    private static final Arguments DOCTOR = new Arguments("doctor", "pg-tide doctor [--json]", Set.of("--json"), false);
     private static final Arguments FORGET = new Arguments("forget", "pg-tide forget <pipeline>", Set.of(), true);
     private static final Arguments VALIDATE = new Arguments("validate",
             "pg-tide validate [--print] [file or folder...]", Set.of("--print"), true);
@@ -38,6 +39,7 @@ public final class PgTide {
                 case "validate" -> System.exit(Validate.run(VALIDATE.check(rest),
                         RelaySettings.fromEnvironment().routesDirectory(), System.out));
                 case "status" -> status(RelaySettings.fromEnvironment(), STATUS.check(rest).contains("--json"));
+                case "doctor" -> System.exit(doctor(RelaySettings.fromEnvironment(), DOCTOR.check(rest).contains("--json")));
                 case "forget" -> System.exit(forget(RelaySettings.fromEnvironment(), FORGET.operand(rest)));
                 case "help", "--help", "-h" -> usage();
                 default -> {
@@ -73,6 +75,12 @@ public final class PgTide {
         }
     }
 
+    static int doctor(RelaySettings settings, boolean json) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            return Doctor.run(settings.routesDirectory(), database, json, System.out);
+        }
+    }
+
     static int forget(RelaySettings settings, String pipeline) throws Exception {
         try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
             return Forget.run(database, RelaySettings.name("pipeline", pipeline), System.out);
@@ -81,11 +89,13 @@ public final class PgTide {
 
     private static void usage() {
         System.out.println("""
-                usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | forget <pipeline>
-                                | demo | help]
+                usage: pg-tide [run | status [--json] | doctor [--json] | validate [--print] [file or folder...]
+                                | forget <pipeline> | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
                   status   each pipeline's lock holder, offset, pending messages and oldest pending age, and the
                            route files of $PG_TIDE_ROUTES the relay refuses
+                  doctor   check what an operator checks first (database, extension version, grants, open
+                           transactions holding delivery back, owners, lag, dead letters, clock); exits 1 on a failure
                   validate check route files as the relay does at load, and against the Camel YAML DSL schema,
                            with no database (default: $PG_TIDE_ROUTES); --print shows each pipeline as it runs
                   forget   unregister a pipeline no relay runs any more: its offset stops holding retention back

@@ -26,7 +26,7 @@ public final class RelayGrants {
                 SELECT 'EXECUTE ON FUNCTION ' || p.oid::regprocedure
                   FROM pg_proc p
                  WHERE p.pronamespace = 'tide'::regnamespace
-                   AND (p.proname LIKE 'relay\\_%' OR p.proname IN ('outbox_sweep', 'oldest_open_write_tx_age'))
+                   AND (p.proname LIKE 'relay\\_%' OR p.proname IN ('outbox_sweep', 'oldest_open_write_tx_age', 'open_write_transactions'))
                    AND NOT has_function_privilege(p.oid, 'EXECUTE')
                 UNION ALL
                 SELECT 'SELECT ON ' || c.oid::regclass
