@@ -12,7 +12,8 @@ import org.apache.camel.model.SplitDefinition;
  * Whether a message that failed inside a pipeline's split leaves the messages before it acknowledged: the split
  * sends one message after the other and stops at a failure ({@code stopOnException}, which the load check
  * requires), so that holds when the split is the route's last step that sends anything. A step after it (another
- * sink for the whole batch) has acknowledged none of them yet.
+ * sink for the whole batch) has acknowledged none of them yet, and a parallel split (key groups) may not have sent
+ * an earlier message of another key.
  */
 final class AcknowledgedPrefix {
 
@@ -32,7 +33,7 @@ final class AcknowledgedPrefix {
         List<ProcessorDefinition<?>> steps = route.getOutputs();
         for (int i = steps.size() - 1; i >= 0; i--) {
             if (!(steps.get(i) instanceof LogDefinition)) {
-                return steps.get(i) instanceof SplitDefinition
+                return steps.get(i) instanceof SplitDefinition split && !"true".equals(split.getParallelProcessing())
                         && steps.stream().filter(SplitDefinition.class::isInstance).count() == 1;
             }
         }

@@ -96,7 +96,11 @@ public final class PipelineCheck {
 
     private void shortForm(RouteDefinition route, String uri) {
         try {
-            PipelineSource.parse(uri);
+            PipelineSource source = PipelineSource.parse(uri);
+            if (source.keyGroups() > 1 && route.getOutputs().stream().filter(SplitDefinition.class::isInstance).count() != 1) {
+                problem(route.getInput(), "keyGroups=" + source.keyGroups() + " sends the messages of a split over the"
+                        + " batch by key: the pipeline needs exactly one `split` among its top-level steps");
+            }
         } catch (SettingException e) {
             problem(route.getInput(), e.getMessage());
         }
@@ -176,7 +180,8 @@ public final class PipelineCheck {
                         + " overtake it: add `stopOnException: true`");
             }
             if ("true".equals(split.getParallelProcessing())) {
-                problem(step, "parallelProcessing sends the messages of a key out of order: remove it");
+                problem(step, "parallelProcessing sends the messages of a key out of order: remove it, and set keyGroups"
+                        + " on the tide: source to send several keys at once, each in order");
             }
         } else if (step instanceof ToDefinition || step instanceof ToDynamicDefinition) {
             String uri = step instanceof ToDefinition to ? to.getEndpointUri() : ((ToDynamicDefinition) step).getUri();

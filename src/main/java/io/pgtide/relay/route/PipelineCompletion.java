@@ -2,13 +2,14 @@ package io.pgtide.relay.route;
 
 import io.pgtide.relay.Relay;
 import io.pgtide.relay.deadletter.DeadLetters;
+import org.apache.camel.CamelContext;
 import org.apache.camel.model.RouteDefinition;
 
 /**
  * Completes a checked pipeline route at load, so that its file holds only the user's decisions: a short-form
  * source ({@code tide:<outbox>}) becomes Camel's SQL consumer over {@code tide.relay_poll}, and the route gets the
  * lock policy and the shared {@code pg-tide} configuration (rows to messages, retries, the offset advance on
- * completion) ahead of any of its own, and what it does with a poison as a route property.
+ * completion) ahead of any of its own, what it does with a poison as a route property, and its key groups.
  */
 public final class PipelineCompletion {
 
@@ -16,7 +17,7 @@ public final class PipelineCompletion {
     }
 
     /** Completes a short-form pipeline route that {@link PipelineCheck} passed; leaves any other route alone. */
-    public static void complete(RouteDefinition route) {
+    public static void complete(CamelContext context, RouteDefinition route) {
         String uri = route.getInput().getEndpointUri();
         if (PipelineSource.isSource(uri)) {
             PipelineSource source = PipelineSource.parse(uri);
@@ -24,6 +25,9 @@ public final class PipelineCompletion {
             route.routeProperty(DeadLetters.ON_POISON, source.onPoison());
             route.setRouteConfigurationId(first(PipelineRouteConfiguration.ID, route.getRouteConfigurationId()));
             route.setRoutePolicyRef(first("#" + Relay.LOCK_POLICY, route.getRoutePolicyRef()));
+            if (source.keyGroups() > 1) {
+                KeyGroups.apply(context, route, source.keyGroups());
+            }
         }
     }
 

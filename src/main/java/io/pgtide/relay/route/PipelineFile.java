@@ -74,7 +74,7 @@ public final class PipelineFile {
             }
         }
         if (problems.isEmpty()) {
-            complete(builders);
+            complete(context, builders);
         }
         return new PipelineFile(file, content, builders, routes, List.copyOf(problems));
     }
@@ -83,12 +83,12 @@ public final class PipelineFile {
      * Completes every pipeline route, then prepares it again: Camel applies a route's configurations when the
      * file is parsed, before the completion named the shared one.
      */
-    private static void complete(List<RoutesBuilder> builders) {
+    private static void complete(CamelContext context, List<RoutesBuilder> builders) {
         for (RoutesBuilder builder : builders) {
             if (builder instanceof RouteBuilder routeBuilder) {
                 RoutesDefinition collection = routeBuilder.getRouteCollection();
                 for (RouteDefinition route : collection.getRoutes()) {
-                    PipelineCompletion.complete(route);
+                    PipelineCompletion.complete(context, route);
                     route.markUnprepared();
                     collection.prepareRoute(route);
                 }

@@ -11,7 +11,7 @@ import java.util.TreeSet;
 import org.apache.camel.util.URISupport;
 
 /**
- * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..]}, and the camel-sql
+ * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..]}, and the camel-sql
  * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
  * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
  *
@@ -20,8 +20,10 @@ import org.apache.camel.util.URISupport;
  * @param delay     milliseconds between polls while the outbox is idle (a new message wakes the pipeline at once)
  * @param onPoison  what the pipeline does with a message that still fails after its retries for a reason of its
  *                  own: {@link DeadLetters#DEAD_LETTER} or {@link DeadLetters#HOLD}
+ * @param keyGroups how many keys the pipeline's split sends at once, each key in order ({@link KeyGroups}); 1 sends
+ *                  one message after the other
  */
-public record PipelineSource(String outbox, int batchSize, long delay, String onPoison) {
+public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups) {
 
     public static final String SCHEME = "tide";
 
@@ -31,12 +33,15 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
             "delay", "milliseconds between polls while the outbox is idle, 10 or more (default 2000)",
             "onPoison", "what to do with a message that still fails after its retries, " + DeadLetters.DEAD_LETTER
                     + " (default: set it aside in tide.relay_dlq and go on) or " + DeadLetters.HOLD
-                    + " (stop at it until it is delivered)");
+                    + " (stop at it until it is delivered)",
+            "keyGroups", "how many keys the split over the batch sends at once, each key's messages in order,"
+                    + " 1 to 1000 (default 1: one message after the other)");
 
     private static final int DEFAULT_BATCH_SIZE = 1000;
     private static final int MAX_BATCH_SIZE = 10_000;
     private static final long DEFAULT_DELAY = 2000;
     private static final long MIN_DELAY = 10;
+    private static final int MAX_KEY_GROUPS = 1000;
 
     /** True when the endpoint URI is a pipeline source. */
     public static boolean isSource(String uri) {
@@ -57,6 +62,7 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
         }
         int batchSize = (int) number(uri, options.remove("batchSize"), "batchSize", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
         long delay = number(uri, options.remove("delay"), "delay", DEFAULT_DELAY, MIN_DELAY, Long.MAX_VALUE);
+        int keyGroups = (int) number(uri, options.remove("keyGroups"), "keyGroups", 1, 1, MAX_KEY_GROUPS);
         String onPoison = String.valueOf(options.getOrDefault("onPoison", DeadLetters.DEAD_LETTER));
         options.remove("onPoison");
         if (!onPoison.equals(DeadLetters.DEAD_LETTER) && !onPoison.equals(DeadLetters.HOLD)) {
@@ -67,7 +73,7 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
                     + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
                     + "; Camel's SQL consumer options are the relay's to set)");
         }
-        return new PipelineSource(outbox, batchSize, delay, onPoison);
+        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups);
     }
 
     private static long number(String uri, Object value, String option, long fallback, long min, long max) {
