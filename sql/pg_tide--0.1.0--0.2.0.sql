@@ -16,6 +16,9 @@ ALTER TABLE tide.tide_outbox_messages ADD COLUMN size_bytes integer;
 -- existing registrations count as seen at the upgrade (a constant default: no rewrite)
 ALTER TABLE tide.relay_consumer_offsets ADD COLUMN last_seen_at timestamptz NOT NULL DEFAULT now();
 
+-- pipelines paused by tide.relay_pause (no rewrite: NULL columns)
+ALTER TABLE tide.relay_consumer_offsets ADD COLUMN paused_at timestamptz, ADD COLUMN paused_by text;
+
 -- Publishes one message in the caller's transaction. Takes no lock the relay holds: the
 -- message becomes visible to the relay when the caller commits, and while a pipeline of the outbox
 -- waits (its last poll was empty) a notification on channel pg_tide (payload: the outbox name)
@@ -60,7 +63,7 @@ END $$;
 -- statement's snapshot. This function reads with a later one, but a row below that snapshot's horizon
 -- looks the same in both, so it sees exactly the first row the poll returns. It marks the pipeline
 -- as seen (last_seen_at), writing only when the mark is older than 30 seconds: an idle pipeline's
--- empty polls stay reads.
+-- empty polls stay reads. A paused pipeline (tide.relay_pause) gets no row, so its poll returns nothing.
 CREATE OR REPLACE FUNCTION tide.relay_poll_start(p_pipeline text, p_outbox text, p_group text, p_snapshot pg_snapshot)
 RETURNS TABLE (last_tx xid8, last_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
@@ -69,15 +72,19 @@ DECLARE
     from_tx xid8;
     from_id bigint;
     seen timestamptz;
+    paused boolean;
     has_rows boolean;
 BEGIN
-    SELECT c.last_tx, c.last_id, c.last_seen_at INTO from_tx, from_id, seen
+    SELECT c.last_tx, c.last_id, c.last_seen_at, c.paused_at IS NOT NULL INTO from_tx, from_id, seen, paused
     FROM tide.relay_consumer_offsets c
     WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
     IF NOT FOUND THEN
         PERFORM tide.relay_register(p_pipeline, p_outbox, g);
         from_tx := '0'::xid8;
         from_id := 0;
+    ELSIF paused THEN
+        -- no start, so the poll returns nothing: once relay_pause returns, at most the batch in flight is delivered
+        RETURN;
     ELSIF seen < now() - interval '30 seconds' THEN
         UPDATE tide.relay_consumer_offsets c SET last_seen_at = now()
         WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
@@ -186,7 +193,9 @@ SELECT o.relay_group,
        coalesce(extract(epoch FROM now() - p.oldest), 0)::double precision AS oldest_pending_age_seconds,
        tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds,
        tide.relay_lock_holder(o.pipeline, o.relay_group) AS lock_holder,
-       extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds
+       extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds,
+       o.paused_at,
+       o.paused_by
 FROM tide.relay_consumer_offsets o
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
@@ -263,4 +272,54 @@ BEGIN
     RETURNING id INTO new_id;
     UPDATE tide.relay_dlq SET resolved_at = now(), resolution = 'requeued as ' || new_id WHERE dlq_id = p_dlq_id;
     RETURN new_id;
+END $$;
+
+------------------------------------------------------------------------------------------------
+-- Operating pipelines: pause and resume
+------------------------------------------------------------------------------------------------
+
+-- Pauses a pipeline on every relay of its group: from now on its polls return nothing, and the relay running it
+-- stops it within one lock interval, once the batch in flight has advanced, and frees its lock. Stored with the
+-- offset, so the pause outlives relay restarts. Returns false when the pipeline was paused already.
+CREATE FUNCTION tide.relay_pause(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, g);
+    UPDATE tide.relay_consumer_offsets o SET paused_at = now(), paused_by = session_user
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.paused_at IS NULL;
+    RETURN FOUND;
+END $$;
+
+-- Resumes a paused pipeline: one relay of the group takes its lock again within a lock interval and delivers from
+-- its offset. Returns false when the pipeline was not paused.
+CREATE FUNCTION tide.relay_resume(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, g);
+    UPDATE tide.relay_consumer_offsets o SET paused_at = NULL, paused_by = NULL
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.paused_at IS NOT NULL;
+    RETURN FOUND;
+END $$;
+
+-- True while the pipeline is paused: the relay checks it before it takes the pipeline's lock, and for the locks it holds.
+CREATE FUNCTION tide.relay_paused(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM tide.relay_consumer_offsets o
+                   WHERE o.relay_group = coalesce(p_group, tide.relay_group()) AND o.pipeline = p_pipeline
+                     AND o.paused_at IS NOT NULL)
+$$;
+
+-- Fails unless the pipeline has an offset row in the group: what an operator's act on a pipeline needs first.
+CREATE FUNCTION tide.relay_registered(p_pipeline text, p_group text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM FROM tide.relay_consumer_offsets o WHERE o.relay_group = p_group AND o.pipeline = p_pipeline;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" is not registered in relay group "%"', p_pipeline, p_group
+            USING ERRCODE = 'undefined_object', HINT = 'A pipeline registers on its first poll; tide.consumer_lag lists them.';
+    END IF;
 END $$;

@@ -19,6 +19,8 @@ public final class PgTide {
     private static final Arguments DEMO = new Arguments("demo", "pg-tide demo", Set.of(), false);
     private static final Arguments STATUS = new Arguments("status", "pg-tide status [--json]", Set.of("--json"), false);
     private static final Arguments FORGET = new Arguments("forget", "pg-tide forget <pipeline>", Set.of(), true);
+    private static final Arguments PAUSE = new Arguments("pause", "pg-tide pause <pipeline>", Set.of(), true);
+    private static final Arguments RESUME = new Arguments("resume", "pg-tide resume <pipeline>", Set.of(), true);
     private static final Arguments VALIDATE = new Arguments("validate",
             "pg-tide validate [--print] [file or folder...]", Set.of("--print"), true);
 
@@ -39,6 +41,8 @@ public final class PgTide {
                         RelaySettings.fromEnvironment().routesDirectory(), System.out));
                 case "status" -> status(RelaySettings.fromEnvironment(), STATUS.check(rest).contains("--json"));
                 case "forget" -> System.exit(forget(RelaySettings.fromEnvironment(), FORGET.operand(rest)));
+                case "pause" -> System.exit(pause(RelaySettings.fromEnvironment(), PAUSE.operand(rest), true));
+                case "resume" -> System.exit(pause(RelaySettings.fromEnvironment(), RESUME.operand(rest), false));
                 case "help", "--help", "-h" -> usage();
                 default -> {
                     System.err.println("pg-tide: unknown command \"" + command + "\"");
@@ -79,16 +83,24 @@ public final class PgTide {
         }
     }
 
+    static int pause(RelaySettings settings, String pipeline, boolean pause) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            return Pause.run(database, RelaySettings.name("pipeline", pipeline), pause, System.out);
+        }
+    }
+
     private static void usage() {
         System.out.println("""
                 usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | forget <pipeline>
-                                | demo | help]
+                                | pause <pipeline> | resume <pipeline> | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
                   status   each pipeline's lock holder, offset, pending messages and oldest pending age, and the
                            route files of $PG_TIDE_ROUTES the relay refuses
                   validate check route files as the relay does at load, and against the Camel YAML DSL schema,
                            with no database (default: $PG_TIDE_ROUTES); --print shows each pipeline as it runs
                   forget   unregister a pipeline no relay runs any more: its offset stops holding retention back
+                  pause    stop a pipeline on every relay of the group (after its batch in flight), until resumed
+                  resume   let a paused pipeline run again, from its offset
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 
