@@ -74,6 +74,8 @@ CREATE TABLE tide.relay_consumer_offsets (
     -- set by tide.relay_pause, cleared by tide.relay_resume: no relay of the group runs the pipeline meanwhile
     paused_at   timestamptz,
     paused_by   text,
+    -- where the pipeline started when it registered: earliest, latest or a timestamp (tide.relay_register)
+    start_position text NOT NULL DEFAULT 'earliest',
     PRIMARY KEY (relay_group, pipeline, outbox_name)
 );
 
@@ -172,11 +174,57 @@ END $$;
 -- The relay's functions
 ------------------------------------------------------------------------------------------------
 
--- Creates the pipeline's offset row (at the start of the outbox) unless it exists.
-CREATE FUNCTION tide.relay_register(p_pipeline text, p_outbox text, p_group text DEFAULT NULL) RETURNS void
+-- The newest final position of an outbox: its last message below the oldest running transaction, or (0, 0).
+-- Every message at or before it is committed (or rolled back) for good; whatever commits later comes after it.
+-- An index scan backwards from the horizon: one row read.
+CREATE FUNCTION tide.relay_position_latest(p_outbox text) RETURNS TABLE (tx xid8, id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
+BEGIN
+    RETURN QUERY SELECT m.tx, m.id FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY m.tx DESC, m.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT '0'::xid8, 0::bigint;
+    END IF;
+END $$;
+
+-- The position just before the first message of an outbox, in (tx, id) order, created at or after p_at: a
+-- pipeline there delivers that message next. With no such message, the newest final position. It walks the
+-- primary key from the oldest message kept to that message: an operator's one-off act (registration, rewind),
+-- never part of a poll, whose cost is the messages older than p_at that retention still keeps.
+CREATE FUNCTION tide.relay_position_at(p_outbox text, p_at timestamptz) RETURNS TABLE (tx xid8, id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
+DECLARE
+    first_tx xid8;
+    first_id bigint;
+BEGIN
+    SELECT m.tx, m.id INTO first_tx, first_id FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND m.created_at >= p_at
+      AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY m.tx, m.id LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM tide.relay_position_latest(p_outbox);
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT m.tx, m.id FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND (m.tx, m.id) < (first_tx, first_id)
+    ORDER BY m.tx DESC, m.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT '0'::xid8, 0::bigint;
+    END IF;
+END $$;
+
+-- Creates the pipeline's offset row unless it exists, at its start position: 'earliest' (the oldest message
+-- kept), 'latest' (only what commits after it registers: tide.relay_position_latest) or a timestamp
+-- (tide.relay_position_at). An existing registration keeps its offset, whatever p_start says.
+CREATE FUNCTION tide.relay_register(p_pipeline text, p_outbox text, p_group text DEFAULT NULL,
+                                    p_start text DEFAULT 'earliest') RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
+    start_at timestamptz;
+    start_tx xid8 := '0'::xid8;
+    start_id bigint := 0;
 BEGIN
     PERFORM tide.check_name('relay group', g);
     PERFORM tide.check_name('pipeline', p_pipeline);
@@ -185,8 +233,28 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist (pipeline "%")', p_outbox, p_pipeline
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
     END IF;
-    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name)
-    VALUES (g, p_pipeline, p_outbox) ON CONFLICT DO NOTHING;
+    PERFORM FROM tide.relay_consumer_offsets o
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    IF p_start = 'latest' THEN
+        SELECT l.tx, l.id INTO start_tx, start_id FROM tide.relay_position_latest(p_outbox) l;
+    ELSIF p_start IS NOT NULL AND p_start <> 'earliest' THEN
+        BEGIN
+            start_at := p_start::timestamptz;
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation THEN
+            start_at := NULL;
+        END;
+        IF start_at IS NULL THEN
+            RAISE EXCEPTION 'pg_tide: start position % of pipeline "%" is not earliest, latest or a timestamp',
+                coalesce(quote_literal(p_start), 'NULL'), p_pipeline USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT a.tx, a.id INTO start_tx, start_id FROM tide.relay_position_at(p_outbox, start_at) a;
+        p_start := start_at::text;
+    END IF;
+    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name, last_tx, last_id, start_position)
+    VALUES (g, p_pipeline, p_outbox, start_tx, start_id, coalesce(p_start, 'earliest')) ON CONFLICT DO NOTHING;
 END $$;
 
 -- Forgets a pipeline: its offset no longer holds back retention.
@@ -415,7 +483,8 @@ SELECT o.relay_group,
        tide.relay_lock_holder(o.pipeline, o.relay_group) AS lock_holder,
        extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds,
        o.paused_at,
-       o.paused_by
+       o.paused_by,
+       o.start_position
 FROM tide.relay_consumer_offsets o
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest

@@ -23,6 +23,7 @@ import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.OutboxExists;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
+import io.pgtide.relay.route.StartPosition;
 import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
@@ -73,7 +74,7 @@ public final class Relay {
         this.settings = settings;
         this.database = database;
         this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(),
-                StartCondition.allOf(new OutboxExists(), new NotPaused()));
+                StartCondition.allOf(new OutboxExists(), new StartPosition(), new NotPaused()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new RelayMetrics(registry, locks::runs);
         this.sampler = new LagSampler(database, metrics, settings.metricsInterval());
