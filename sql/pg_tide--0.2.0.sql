@@ -555,6 +555,24 @@ BEGIN
     RETURN tide.relay_rewind(p_pipeline, p.tx, p.id, p_note, g);
 END $$;
 
+-- The messages a rewind of the pipeline to (p_from_tx, p_from_id) would deliver again, in order, up to its
+-- offset (or up to and including (p_to_tx, p_to_id)), at most p_limit: what `pg-tide replay --preview` prints.
+-- It moves nothing, and needs only SELECT on the tables. One range of the primary key.
+CREATE FUNCTION tide.relay_replay_preview(p_pipeline text, p_from_tx xid8, p_from_id bigint, p_to_tx xid8 DEFAULT NULL,
+                                          p_to_id bigint DEFAULT NULL, p_limit integer DEFAULT 1000,
+                                          p_group text DEFAULT NULL)
+RETURNS TABLE (outbox_name text, id bigint, tx xid8, key text, payload jsonb, headers jsonb, created_at timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers, m.created_at
+    FROM tide.relay_consumer_offsets o
+    JOIN tide.tide_outbox_messages m ON m.outbox_name = o.outbox_name
+    WHERE o.relay_group = coalesce(p_group, tide.relay_group()) AND o.pipeline = p_pipeline
+      AND (m.tx, m.id) > (p_from_tx, p_from_id)
+      AND (m.tx, m.id) <= (coalesce(p_to_tx, o.last_tx), coalesce(p_to_id, o.last_id))
+    ORDER BY m.tx, m.id
+    LIMIT greatest(p_limit, 1)
+$$;
+
 -- Rewinding is an operator's act the relay itself must not be able to do: EXECUTE is granted explicitly.
 REVOKE EXECUTE ON FUNCTION tide.relay_rewind(text, xid8, bigint, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tide.relay_rewind(text, timestamptz, text, text) FROM PUBLIC;

@@ -43,6 +43,7 @@ public final class PgTide {
                 case "forget" -> System.exit(forget(RelaySettings.fromEnvironment(), FORGET.operand(rest)));
                 case "pause" -> System.exit(pause(RelaySettings.fromEnvironment(), PAUSE.operand(rest), true));
                 case "resume" -> System.exit(pause(RelaySettings.fromEnvironment(), RESUME.operand(rest), false));
+                case "replay" -> System.exit(replay(RelaySettings.fromEnvironment(), Replay.Request.parse(rest)));
                 case "help", "--help", "-h" -> usage();
                 default -> {
                     System.err.println("pg-tide: unknown command \"" + command + "\"");
@@ -89,10 +90,18 @@ public final class PgTide {
         }
     }
 
+    static int replay(RelaySettings settings, Replay.Request request) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            return Replay.run(database, request, System.out, System.err);
+        }
+    }
+
     private static void usage() {
         System.out.println("""
                 usage: pg-tide [run | status [--json] | validate [--print] [file or folder...] | forget <pipeline>
-                                | pause <pipeline> | resume <pipeline> | demo | help]
+                                | pause <pipeline> | resume <pipeline>
+                                | replay --pipeline <p> --from <id | tx:id | time> [--to ...] [--limit n] --preview
+                                | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
                   status   each pipeline's lock holder, offset, pending messages and oldest pending age, and the
                            route files of $PG_TIDE_ROUTES the relay refuses
@@ -101,6 +110,7 @@ public final class PgTide {
                   forget   unregister a pipeline no relay runs any more: its offset stops holding retention back
                   pause    stop a pipeline on every relay of the group (after its batch in flight), until resumed
                   resume   let a paused pipeline run again, from its offset
+                  replay   print as JSON lines what a rewind to --from would deliver again; moves nothing
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 
