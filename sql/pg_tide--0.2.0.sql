@@ -33,7 +33,14 @@ CREATE TABLE tide.tide_outbox_config (
     -- a pipeline of this outbox last polled nothing: publishers notify (channel pg_tide) to wake it.
     -- While pipelines find rows, or before any polled, publishers do not notify: a NOTIFY serializes
     -- committing transactions.
-    relay_waiting   boolean NOT NULL DEFAULT false
+    relay_waiting   boolean NOT NULL DEFAULT false,
+    -- the last message, in (tx, id) order, that outbox_sweep deleted: a rewind may not go below it (the
+    -- retention floor), for what lay there can no longer be delivered again
+    swept_tx        xid8 NOT NULL DEFAULT '0'::xid8,
+    swept_id        bigint NOT NULL DEFAULT 0,
+    -- the newest created_at among the messages outbox_sweep deleted: a rewind to a time at or before it would
+    -- miss them
+    swept_created_at timestamptz
 );
 
 -- tx is the writing transaction: polls order by (tx, id) and stop below the oldest running
@@ -71,6 +78,11 @@ CREATE TABLE tide.relay_consumer_offsets (
     -- the last poll or advance, to about a minute (relay_poll_start writes it only when older):
     -- a registration nobody polls still holds retention back, consumer_lag.unseen_seconds shows it
     last_seen_at timestamptz NOT NULL DEFAULT now(),
+    -- set by tide.relay_pause, cleared by tide.relay_resume: no relay of the group runs the pipeline meanwhile
+    paused_at   timestamptz,
+    paused_by   text,
+    -- where the pipeline started when it registered: earliest, latest or a timestamp (tide.relay_register)
+    start_position text NOT NULL DEFAULT 'earliest',
     PRIMARY KEY (relay_group, pipeline, outbox_name)
 );
 
@@ -169,11 +181,62 @@ END $$;
 -- The relay's functions
 ------------------------------------------------------------------------------------------------
 
--- Creates the pipeline's offset row (at the start of the outbox) unless it exists.
-CREATE FUNCTION tide.relay_register(p_pipeline text, p_outbox text, p_group text DEFAULT NULL) RETURNS void
+-- The newest final position of an outbox: its last message below the oldest running transaction, or (0, 0).
+-- Every message at or before it is committed (or rolled back) for good; whatever commits later comes after it.
+-- An index scan backwards from the horizon: one row read.
+CREATE FUNCTION tide.relay_position_latest(p_outbox text) RETURNS TABLE (tx xid8, id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
+BEGIN
+    RETURN QUERY SELECT m.tx, m.id FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY m.tx DESC, m.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT '0'::xid8, 0::bigint;
+    END IF;
+END $$;
+
+-- The position just before the first message of an outbox, in (tx, id) order, created at or after p_at (that
+-- message's (tx, id - 1): nothing sorts between the two): a pipeline there delivers that message next. With no
+-- such message, the newest final position. It walks the primary key from the oldest message kept to that message:
+-- an operator's one-off act (registration, rewind), never part of a poll, whose cost is the messages older than
+-- p_at that retention still keeps.
+CREATE FUNCTION tide.relay_position_at(p_outbox text, p_at timestamptz) RETURNS TABLE (tx xid8, id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
+BEGIN
+    RETURN QUERY SELECT m.tx, m.id - 1 FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND m.created_at >= p_at
+      AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY m.tx, m.id LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM tide.relay_position_latest(p_outbox);
+    END IF;
+END $$;
+
+-- The position just before message p_message of an outbox: a pipeline there delivers that message next.
+-- Finding a message by its id alone reads the outbox's rows (the primary key leads with tx): an operator's
+-- one-off act, never part of a poll.
+CREATE FUNCTION tide.relay_position_before(p_outbox text, p_message bigint) RETURNS TABLE (tx xid8, id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
+BEGIN
+    RETURN QUERY SELECT m.tx, m.id - 1 FROM tide.tide_outbox_messages m
+    WHERE m.outbox_name = p_outbox AND m.id = p_message;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: outbox "%" holds no message % (retention may have deleted it)', p_outbox, p_message
+            USING ERRCODE = 'undefined_object';
+    END IF;
+END $$;
+
+-- Creates the pipeline's offset row unless it exists, at its start position: 'earliest' (the oldest message
+-- kept), 'latest' (only what commits after it registers: tide.relay_position_latest) or a timestamp
+-- (tide.relay_position_at). An existing registration keeps its offset, whatever p_start says.
+CREATE FUNCTION tide.relay_register(p_pipeline text, p_outbox text, p_group text DEFAULT NULL,
+                                    p_start text DEFAULT 'earliest') RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
+    start_at timestamptz;
+    start_tx xid8 := '0'::xid8;
+    start_id bigint := 0;
 BEGIN
     PERFORM tide.check_name('relay group', g);
     PERFORM tide.check_name('pipeline', p_pipeline);
@@ -182,8 +245,28 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist (pipeline "%")', p_outbox, p_pipeline
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
     END IF;
-    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name)
-    VALUES (g, p_pipeline, p_outbox) ON CONFLICT DO NOTHING;
+    PERFORM FROM tide.relay_consumer_offsets o
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    IF p_start = 'latest' THEN
+        SELECT l.tx, l.id INTO start_tx, start_id FROM tide.relay_position_latest(p_outbox) l;
+    ELSIF p_start IS NOT NULL AND p_start <> 'earliest' THEN
+        BEGIN
+            start_at := p_start::timestamptz;
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation THEN
+            start_at := NULL;
+        END;
+        IF start_at IS NULL THEN
+            RAISE EXCEPTION 'pg_tide: start position % of pipeline "%" is not earliest, latest or a timestamp',
+                coalesce(quote_literal(p_start), 'NULL'), p_pipeline USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT a.tx, a.id INTO start_tx, start_id FROM tide.relay_position_at(p_outbox, start_at) a;
+        p_start := start_at::text;
+    END IF;
+    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name, last_tx, last_id, start_position)
+    VALUES (g, p_pipeline, p_outbox, start_tx, start_id, coalesce(p_start, 'earliest')) ON CONFLICT DO NOTHING;
 END $$;
 
 -- Forgets a pipeline: its offset no longer holds back retention.
@@ -201,7 +284,7 @@ END $$;
 -- statement's snapshot. This function reads with a later one, but a row below that snapshot's horizon
 -- looks the same in both, so it sees exactly the first row the poll returns. It marks the pipeline
 -- as seen (last_seen_at), writing only when the mark is older than 30 seconds: an idle pipeline's
--- empty polls stay reads.
+-- empty polls stay reads. A paused pipeline (tide.relay_pause) gets no row, so its poll returns nothing.
 CREATE FUNCTION tide.relay_poll_start(p_pipeline text, p_outbox text, p_group text, p_snapshot pg_snapshot)
 RETURNS TABLE (last_tx xid8, last_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
@@ -210,15 +293,19 @@ DECLARE
     from_tx xid8;
     from_id bigint;
     seen timestamptz;
+    paused boolean;
     has_rows boolean;
 BEGIN
-    SELECT c.last_tx, c.last_id, c.last_seen_at INTO from_tx, from_id, seen
+    SELECT c.last_tx, c.last_id, c.last_seen_at, c.paused_at IS NOT NULL INTO from_tx, from_id, seen, paused
     FROM tide.relay_consumer_offsets c
     WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
     IF NOT FOUND THEN
         PERFORM tide.relay_register(p_pipeline, p_outbox, g);
         from_tx := '0'::xid8;
         from_id := 0;
+    ELSIF paused THEN
+        -- no start, so the poll returns nothing: once relay_pause returns, at most the batch in flight is delivered
+        RETURN;
     ELSIF seen < now() - interval '30 seconds' THEN
         UPDATE tide.relay_consumer_offsets c SET last_seen_at = now()
         WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
@@ -310,6 +397,188 @@ BEGIN
 END $$;
 
 ------------------------------------------------------------------------------------------------
+-- Operating pipelines: pause and resume
+------------------------------------------------------------------------------------------------
+
+-- Pauses a pipeline on every relay of its group: from now on its polls return nothing, and the relay running it
+-- stops it within one lock interval, once the batch in flight has advanced, and frees its lock. Stored with the
+-- offset, so the pause outlives relay restarts. Returns false when the pipeline was paused already.
+CREATE FUNCTION tide.relay_pause(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, g);
+    UPDATE tide.relay_consumer_offsets o SET paused_at = now(), paused_by = session_user
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.paused_at IS NULL;
+    RETURN FOUND;
+END $$;
+
+-- Resumes a paused pipeline: one relay of the group takes its lock again within a lock interval and delivers from
+-- its offset. Returns false when the pipeline was not paused.
+CREATE FUNCTION tide.relay_resume(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, g);
+    UPDATE tide.relay_consumer_offsets o SET paused_at = NULL, paused_by = NULL
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.paused_at IS NOT NULL;
+    RETURN FOUND;
+END $$;
+
+-- True while the pipeline is paused: the relay checks it before it takes the pipeline's lock, and for the locks it holds.
+CREATE FUNCTION tide.relay_paused(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM tide.relay_consumer_offsets o
+                   WHERE o.relay_group = coalesce(p_group, tide.relay_group()) AND o.pipeline = p_pipeline
+                     AND o.paused_at IS NOT NULL)
+$$;
+
+-- Fails unless the pipeline has an offset row in the group: what an operator's act on a pipeline needs first.
+CREATE FUNCTION tide.relay_registered(p_pipeline text, p_group text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM FROM tide.relay_consumer_offsets o WHERE o.relay_group = p_group AND o.pipeline = p_pipeline;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" is not registered in relay group "%"', p_pipeline, p_group
+            USING ERRCODE = 'undefined_object', HINT = 'A pipeline registers on its first poll; tide.consumer_lag lists them.';
+    END IF;
+END $$;
+
+------------------------------------------------------------------------------------------------
+-- Operating pipelines: rewind
+------------------------------------------------------------------------------------------------
+
+-- Every rewind of a pipeline's offset: who, when, from where to where, and why.
+CREATE TABLE tide.relay_rewinds (
+    rewind_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relay_group text NOT NULL,
+    pipeline    text NOT NULL,
+    outbox_name text NOT NULL,
+    from_tx     xid8 NOT NULL,
+    from_id     bigint NOT NULL,
+    to_tx       xid8 NOT NULL,
+    to_id       bigint NOT NULL,
+    rewound_by  text NOT NULL,
+    rewound_at  timestamptz NOT NULL DEFAULT now(),
+    note        text NOT NULL
+);
+
+-- Moves a paused pipeline's offset back to (p_to_tx, p_to_id): resumed, it delivers again every message after
+-- that position, in order. Refused while the pipeline is not paused or a session holds its lock (the lock is
+-- taken for this transaction, so no relay can start it meanwhile), forward of the offset (that would skip
+-- messages), and below the retention floor (the last message retention deleted: what lies before it can no
+-- longer be delivered again); the error names the oldest point a rewind may reach. Recorded in
+-- tide.relay_rewinds. An operator's act: EXECUTE is granted explicitly (below), never to the relay's role.
+CREATE FUNCTION tide.relay_rewind(p_pipeline text, p_to_tx xid8, p_to_id bigint, p_note text,
+                                  p_group text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+    o tide.relay_consumer_offsets;
+    c tide.tide_outbox_config;
+    audit_id bigint;
+BEGIN
+    IF p_note IS NULL OR btrim(p_note) = '' THEN
+        RAISE EXCEPTION 'pg_tide: a rewind of pipeline "%" needs a note saying why', p_pipeline
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM tide.relay_registered(p_pipeline, g);
+    SELECT * INTO o FROM tide.relay_consumer_offsets r WHERE r.relay_group = g AND r.pipeline = p_pipeline FOR UPDATE;
+    IF o.paused_at IS NULL THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" (relay group "%") is not paused; offset unchanged', p_pipeline, g
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Pause it first (SELECT tide.relay_pause(...)), then rewind, then resume.';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(tide.relay_lock_key(p_pipeline, g)) THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" (relay group "%") is still held by %; offset unchanged', p_pipeline, g,
+            coalesce(tide.relay_lock_holder(p_pipeline, g), 'a session')
+            USING ERRCODE = 'lock_not_available',
+                  HINT = 'A relay stops a paused pipeline within a lock interval, after its batch in flight; try again then.';
+    END IF;
+    IF p_to_tx IS NULL OR p_to_id IS NULL OR (p_to_tx, p_to_id) > (o.last_tx, o.last_id) THEN
+        RAISE EXCEPTION 'pg_tide: (%, %) is not at or before the offset (%, %) of pipeline "%"; offset unchanged',
+            p_to_tx, p_to_id, o.last_tx, o.last_id, p_pipeline USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO c FROM tide.tide_outbox_config WHERE outbox_name = o.outbox_name;
+    IF (p_to_tx, p_to_id) < (c.swept_tx, c.swept_id) THEN
+        RAISE EXCEPTION 'pg_tide: (%, %) is below the retention floor of outbox "%"; offset unchanged', p_to_tx, p_to_id,
+            o.outbox_name USING ERRCODE = 'invalid_parameter_value',
+            HINT = format('The oldest rewindable point is (%s, %s): retention deleted message %s, and what came before it.',
+                          c.swept_tx, c.swept_id, c.swept_id);
+    END IF;
+    UPDATE tide.relay_consumer_offsets r
+    SET last_tx = p_to_tx, last_id = p_to_id, isolate_tx = NULL, isolate_id = NULL, updated_at = now()
+    WHERE r.relay_group = g AND r.pipeline = p_pipeline AND r.outbox_name = o.outbox_name;
+    INSERT INTO tide.relay_rewinds (relay_group, pipeline, outbox_name, from_tx, from_id, to_tx, to_id, rewound_by, note)
+    VALUES (g, p_pipeline, o.outbox_name, o.last_tx, o.last_id, p_to_tx, p_to_id, session_user, p_note)
+    RETURNING rewind_id INTO audit_id;
+    RETURN audit_id;
+END $$;
+
+-- Rewinds a paused pipeline to just before the first message created at or after p_to (tide.relay_position_at):
+-- resumed, it delivers again from that message on.
+CREATE FUNCTION tide.relay_rewind(p_pipeline text, p_to timestamptz, p_note text, p_group text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+    c tide.tide_outbox_config;
+    p record;
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, g);
+    SELECT f.* INTO c FROM tide.relay_consumer_offsets o JOIN tide.tide_outbox_config f USING (outbox_name)
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline LIMIT 1;
+    IF p_to IS NULL OR p_to <= c.swept_created_at THEN
+        RAISE EXCEPTION 'pg_tide: % is below the retention floor of outbox "%": retention deleted messages created up to %; offset unchanged',
+            coalesce(p_to::text, 'NULL'), c.outbox_name, c.swept_created_at USING ERRCODE = 'invalid_parameter_value',
+            HINT = format('The oldest rewindable point is (%s, %s), or a time after %s.', c.swept_tx, c.swept_id, c.swept_created_at);
+    END IF;
+    SELECT a.tx, a.id INTO p FROM tide.relay_position_at(c.outbox_name, p_to) a;
+    RETURN tide.relay_rewind(p_pipeline, p.tx, p.id, p_note, g);
+END $$;
+
+-- Rewinds a paused pipeline to just before message p_message of its outbox: resumed, it delivers again from that
+-- message on.
+CREATE FUNCTION tide.relay_rewind(p_pipeline text, p_message bigint, p_note text, p_group text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+    o tide.relay_consumer_offsets;
+    p record;
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, g);
+    SELECT * INTO o FROM tide.relay_consumer_offsets r WHERE r.relay_group = g AND r.pipeline = p_pipeline LIMIT 1;
+    SELECT b.tx, b.id INTO p FROM tide.relay_position_before(o.outbox_name, p_message) b;
+    RETURN tide.relay_rewind(p_pipeline, p.tx, p.id, p_note, g);
+END $$;
+
+-- The messages a rewind of the pipeline to (p_from_tx, p_from_id) would deliver again, in order, up to its
+-- offset (or up to and including (p_to_tx, p_to_id)), at most p_limit: what `pg-tide replay --preview` prints.
+-- It moves nothing, and needs only SELECT on the tables. One range of the primary key.
+CREATE FUNCTION tide.relay_replay_preview(p_pipeline text, p_from_tx xid8, p_from_id bigint, p_to_tx xid8 DEFAULT NULL,
+                                          p_to_id bigint DEFAULT NULL, p_limit integer DEFAULT 1000,
+                                          p_group text DEFAULT NULL)
+RETURNS TABLE (outbox_name text, id bigint, tx xid8, key text, payload jsonb, headers jsonb, created_at timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers, m.created_at
+    FROM tide.relay_consumer_offsets o
+    JOIN tide.tide_outbox_messages m ON m.outbox_name = o.outbox_name
+    WHERE o.relay_group = coalesce(p_group, tide.relay_group()) AND o.pipeline = p_pipeline
+      AND (m.tx, m.id) > (p_from_tx, p_from_id)
+      AND (m.tx, m.id) <= (coalesce(p_to_tx, o.last_tx), coalesce(p_to_id, o.last_id))
+    ORDER BY m.tx, m.id
+    LIMIT greatest(p_limit, 1)
+$$;
+
+-- Rewinding is an operator's act the relay itself must not be able to do: EXECUTE is granted explicitly.
+REVOKE EXECUTE ON FUNCTION tide.relay_rewind(text, xid8, bigint, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tide.relay_rewind(text, timestamptz, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tide.relay_rewind(text, bigint, text, text) FROM PUBLIC;
+
+------------------------------------------------------------------------------------------------
 -- Monitoring
 ------------------------------------------------------------------------------------------------
 
@@ -386,7 +655,10 @@ SELECT o.relay_group,
        coalesce(extract(epoch FROM now() - p.oldest), 0)::double precision AS oldest_pending_age_seconds,
        tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds,
        tide.relay_lock_holder(o.pipeline, o.relay_group) AS lock_holder,
-       extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds
+       extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds,
+       o.paused_at,
+       o.paused_by,
+       o.start_position
 FROM tide.relay_consumer_offsets o
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
@@ -469,17 +741,25 @@ BEGIN
             upto_tx := pg_snapshot_xmin(pg_current_snapshot());
             upto_id := 9223372036854775807;
         END IF;
-        -- the ctids come from this statement's snapshot, so none can have been reused
-        DELETE FROM tide.tide_outbox_messages m
-        WHERE m.ctid = ANY (ARRAY(
-            SELECT h.ctid FROM (
-                SELECT d.ctid, d.created_at FROM tide.tide_outbox_messages d
-                WHERE d.outbox_name = c.outbox_name
-                  AND (d.tx, d.id) <= (upto_tx, upto_id)
-                ORDER BY d.tx, d.id
-                LIMIT greatest(p_batch, 1)) h
-            WHERE h.created_at < now() - make_interval(hours => c.retention_hours)));
-        GET DIAGNOSTICS n = ROW_COUNT;
+        -- the ctids come from this statement's snapshot, so none can have been reused; the last message
+        -- deleted raises the outbox's retention floor (what a rewind may reach), read from the batch alone
+        WITH gone AS (
+            DELETE FROM tide.tide_outbox_messages m
+            WHERE m.ctid = ANY (ARRAY(
+                SELECT h.ctid FROM (
+                    SELECT d.ctid, d.created_at FROM tide.tide_outbox_messages d
+                    WHERE d.outbox_name = c.outbox_name
+                      AND (d.tx, d.id) <= (upto_tx, upto_id)
+                    ORDER BY d.tx, d.id
+                    LIMIT greatest(p_batch, 1)) h
+                WHERE h.created_at < now() - make_interval(hours => c.retention_hours)))
+            RETURNING m.tx, m.id, m.created_at),
+        floor AS (
+            UPDATE tide.tide_outbox_config f SET swept_tx = l.tx, swept_id = l.id,
+                swept_created_at = greatest(f.swept_created_at, (SELECT max(g.created_at) FROM gone g))
+            FROM (SELECT g.tx, g.id FROM gone g ORDER BY g.tx DESC, g.id DESC LIMIT 1) l
+            WHERE f.outbox_name = c.outbox_name AND (f.swept_tx, f.swept_id) < (l.tx, l.id))
+        SELECT count(*) INTO n FROM gone;
         deleted := deleted + n;
     END LOOP;
     RETURN deleted;

@@ -11,7 +11,9 @@ import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
 import io.pgtide.relay.health.RelayReadiness;
 import io.pgtide.relay.health.StartupHealth;
+import io.pgtide.relay.lock.NotPaused;
 import io.pgtide.relay.lock.PipelineLockPolicy;
+import io.pgtide.relay.lock.StartCondition;
 import io.pgtide.relay.metrics.LagSampler;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
@@ -21,6 +23,7 @@ import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.OutboxExists;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
+import io.pgtide.relay.route.StartPosition;
 import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
@@ -70,7 +73,8 @@ public final class Relay {
     public Relay(RelaySettings settings, Database database) {
         this.settings = settings;
         this.database = database;
-        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(), new OutboxExists());
+        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(),
+                StartCondition.allOf(new OutboxExists(), new StartPosition(), new NotPaused()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new RelayMetrics(registry, locks::runs);
         this.sampler = new LagSampler(database, metrics, settings.metricsInterval());

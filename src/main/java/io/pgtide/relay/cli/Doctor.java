@@ -218,7 +218,8 @@ final class Doctor {
     private void pipelines(Statement st, boolean standby) throws SQLException {
         int count = 0;
         try (ResultSet rs = st.executeQuery("SELECT relay_group, pipeline, outbox_name, lock_holder, pending,"
-                + " oldest_pending_age_seconds FROM tide.consumer_lag ORDER BY relay_group, pipeline, outbox_name")) {
+                + " oldest_pending_age_seconds, paused_at::text, paused_by FROM tide.consumer_lag"
+                + " ORDER BY relay_group, pipeline, outbox_name")) {
             while (rs.next()) {
                 count++;
                 String name = "pipeline " + rs.getString(2) + " (group " + rs.getString(1) + ")";
@@ -226,7 +227,10 @@ final class Doctor {
                 long pending = rs.getLong(5);
                 String backlog = String.format(Locale.ROOT, "%d pending on outbox %s, oldest %.0f s", pending,
                         rs.getString(3), rs.getDouble(6));
-                if (standby) {
+                if (rs.getString(7) != null) {
+                    add(name, Verdict.WARN, "paused since " + rs.getString(7) + " by " + rs.getString(8) + ": " + backlog,
+                            "pg-tide resume " + rs.getString(2) + " when it should deliver again");
+                } else if (standby) {
                     add(name, Verdict.OK, backlog + "; owners are checked on the primary", null);
                 } else if (holder == null) {
                     add(name, pending > 0 ? Verdict.FAIL : Verdict.WARN, "no relay holds it: " + backlog,

@@ -20,6 +20,8 @@ public final class PgTide {
     private static final Arguments STATUS = new Arguments("status", "pg-tide status [--json]", Set.of("--json"), false);
     private static final Arguments DOCTOR = new Arguments("doctor", "pg-tide doctor [--json]", Set.of("--json"), false);
     private static final Arguments FORGET = new Arguments("forget", "pg-tide forget <pipeline>", Set.of(), true);
+    private static final Arguments PAUSE = new Arguments("pause", "pg-tide pause <pipeline>", Set.of(), true);
+    private static final Arguments RESUME = new Arguments("resume", "pg-tide resume <pipeline>", Set.of(), true);
     private static final Arguments VALIDATE = new Arguments("validate",
             "pg-tide validate [--print] [file or folder...]", Set.of("--print"), true);
 
@@ -41,6 +43,9 @@ public final class PgTide {
                 case "status" -> status(RelaySettings.fromEnvironment(), STATUS.check(rest).contains("--json"));
                 case "doctor" -> System.exit(doctor(RelaySettings.fromEnvironment(), DOCTOR.check(rest).contains("--json")));
                 case "forget" -> System.exit(forget(RelaySettings.fromEnvironment(), FORGET.operand(rest)));
+                case "pause" -> System.exit(pause(RelaySettings.fromEnvironment(), PAUSE.operand(rest), true));
+                case "resume" -> System.exit(pause(RelaySettings.fromEnvironment(), RESUME.operand(rest), false));
+                case "replay" -> System.exit(replay(RelaySettings.fromEnvironment(), Replay.Request.parse(rest)));
                 case "help", "--help", "-h" -> usage();
                 default -> {
                     System.err.println("pg-tide: unknown command \"" + command + "\"");
@@ -87,10 +92,24 @@ public final class PgTide {
         }
     }
 
+    static int pause(RelaySettings settings, String pipeline, boolean pause) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            return Pause.run(database, RelaySettings.name("pipeline", pipeline), pause, System.out);
+        }
+    }
+
+    static int replay(RelaySettings settings, Replay.Request request) throws Exception {
+        try (Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), 1)) {
+            return Replay.run(database, request, System.out, System.err);
+        }
+    }
+
     private static void usage() {
         System.out.println("""
                 usage: pg-tide [run | status [--json] | doctor [--json] | validate [--print] [file or folder...]
-                                | forget <pipeline> | demo | help]
+                                | forget <pipeline> | pause <pipeline> | resume <pipeline>
+                                | replay --pipeline <p> --from <id | tx:id | time> [--to ...] [--limit n] --preview
+                                | demo | help]
                   run      relay the pipelines in $PG_TIDE_ROUTES (default routes/) from $PG_TIDE_RELAY_POSTGRES_URL
                   status   each pipeline's lock holder, offset, pending messages and oldest pending age, and the
                            route files of $PG_TIDE_ROUTES the relay refuses
@@ -99,6 +118,9 @@ public final class PgTide {
                   validate check route files as the relay does at load, and against the Camel YAML DSL schema,
                            with no database (default: $PG_TIDE_ROUTES); --print shows each pipeline as it runs
                   forget   unregister a pipeline no relay runs any more: its offset stops holding retention back
+                  pause    stop a pipeline on every relay of the group (after its batch in flight), until resumed
+                  resume   let a paused pipeline run again, from its offset
+                  replay   print as JSON lines what a rewind to --from would deliver again; moves nothing
                   demo     start an embedded PostgreSQL, publish sample orders and relay them to the log""");
     }
 

@@ -29,7 +29,8 @@ final class Status {
     private static final String QUERY = "SELECT relay_group, pipeline, outbox_name, lock_holder, last_tx::text AS last_tx,"
             + " last_id, pending, round(oldest_pending_age_seconds::numeric, 1) AS oldest_pending_age_seconds,"
             + " round(oldest_open_tx_age_seconds::numeric, 1) AS oldest_open_tx_age_seconds, owner AS last_advanced_by,"
-            + " updated_at::text AS updated_at FROM tide.consumer_lag ORDER BY relay_group, pipeline, outbox_name";
+            + " updated_at::text AS updated_at, paused_at::text AS paused_at, paused_by"
+            + " FROM tide.consumer_lag ORDER BY relay_group, pipeline, outbox_name";
 
     /** Undefined table, undefined schema: the database has no pg_tide. */
     private static final Set<String> UNDEFINED = Set.of("42P01", "3F000");
@@ -82,7 +83,7 @@ final class Status {
         for (Map<String, Object> row : rows) {
             Object holder = row.get("lock_holder");
             out.printf(Locale.ROOT, format, row.get("relay_group"), row.get("pipeline"), row.get("outbox_name"),
-                    holder == null ? "free" : "held", row.get("last_tx") + ":" + row.get("last_id"), row.get("pending"),
+                    row.get("paused_at") != null ? "paused" : holder == null ? "free" : "held", row.get("last_tx") + ":" + row.get("last_id"), row.get("pending"),
                     row.get("oldest_pending_age_seconds"), holder == null ? "-" : holder);
         }
     }

@@ -16,8 +16,8 @@ public final class RelayGrants {
 
     /**
      * The role and each privilege it lacks as {@code <privilege> ON <object>}, from the catalog: the
-     * functions the relay calls (executable by PUBLIC unless revoked), the tables a poll reads and the views its
-     * metrics read.
+     * functions the relay calls (executable by PUBLIC unless revoked; not the operator's {@code relay_rewind}),
+     * the tables a poll reads and the views its metrics read.
      */
     private static final String MISSING = """
             SELECT quote_ident(current_user), m.privilege FROM (
@@ -27,6 +27,8 @@ public final class RelayGrants {
                   FROM pg_proc p
                  WHERE p.pronamespace = 'tide'::regnamespace
                    AND (p.proname LIKE 'relay\\_%' OR p.proname IN ('outbox_sweep', 'oldest_open_write_tx_age', 'open_write_transactions'))
+                   -- an operator's act, granted explicitly: the relay must not be able to move an offset back
+                   AND p.proname <> 'relay_rewind'
                    AND NOT has_function_privilege(p.oid, 'EXECUTE')
                 UNION ALL
                 SELECT 'SELECT ON ' || c.oid::regclass

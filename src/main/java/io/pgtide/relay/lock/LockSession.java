@@ -31,25 +31,26 @@ public final class LockSession implements AutoCloseable {
     private final Connection connection;
     private final int backendPid;
     private final int checkTimeoutMillis;
-    private final Runnable onLost;
+    private final Runnable wake;
     private volatile boolean held;
     private volatile boolean lost;
+    private volatile boolean paused;
 
-    private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis, Runnable onLost) {
+    private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis, Runnable wake) {
         this.pipeline = pipeline;
         this.connection = connection;
         this.backendPid = backendPid;
         this.checkTimeoutMillis = checkTimeoutMillis;
-        this.onLost = onLost;
+        this.wake = wake;
     }
 
     /**
      * Opens a new session for the pipeline's lock.
      *
-     * @param onLost run once the session is found without its lock, by whichever thread finds it
+     * @param wake run once the session is found without its lock or its pipeline paused, by whichever thread finds it
      */
     public static LockSession open(Database database, String pipeline, String instance, int checkTimeoutMillis,
-            Runnable onLost) throws SQLException {
+            Runnable wake) throws SQLException {
         Connection connection = database.openSession("pg_tide " + instance + " " + pipeline);
         try (Statement st = connection.createStatement()) {
             // an offset lost with the last moments of WAL before a server crash only means the batch is
@@ -58,12 +59,17 @@ public final class LockSession implements AutoCloseable {
         }
         // the driver learnt the server process at connect time: no round trip
         int backendPid = connection.unwrap(PGConnection.class).getBackendPID();
-        return new LockSession(pipeline, connection, backendPid, checkTimeoutMillis, onLost);
+        return new LockSession(pipeline, connection, backendPid, checkTimeoutMillis, wake);
     }
 
     /** The server process of this session: while it holds the lock, pg_locks shows it. */
     int backendPid() {
         return backendPid;
+    }
+
+    /** The pipeline whose lock this session takes. */
+    String pipeline() {
+        return pipeline;
     }
 
     /** True once the lock is known to be gone with the session: the owner must stop the route and start over. */
@@ -77,7 +83,21 @@ public final class LockSession implements AutoCloseable {
         lost = true;
         held = false;
         if (first) {
-            onLost.run();
+            wake.run();
+        }
+    }
+
+    /** True once the pipeline was found paused while this session held its lock: the owner must stop and let go. */
+    public boolean paused() {
+        return paused;
+    }
+
+    /** Records that the pipeline was paused (tide.relay_pause), and tells the owner at once. */
+    void markPaused() {
+        boolean first = !paused;
+        paused = true;
+        if (first) {
+            wake.run();
         }
     }
 

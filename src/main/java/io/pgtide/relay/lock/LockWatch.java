@@ -19,6 +19,8 @@ import java.util.function.Supplier;
  * holds its lock (pg_locks shows the session's process holding an advisory lock): the cost of watching does
  * not grow with the number of pipelines. A session that no longer holds its lock is marked lost, which
  * tells its owner at once. When the watch itself cannot ask, each session is checked on its own instead.
+ * A second query finds which of the held pipelines an operator paused ({@code tide.relay_paused}), and tells
+ * their owners to stop.
  */
 final class LockWatch extends PeriodicService {
 
@@ -58,6 +60,23 @@ final class LockWatch extends PeriodicService {
             if (!holding.contains(lock.backendPid())) {
                 lock.markLost();
             }
+        }
+        Set<String> paused = pausedPipelines(held);
+        held.stream().filter(lock -> paused.contains(lock.pipeline())).forEach(LockSession::markPaused);
+    }
+
+    private Set<String> pausedPipelines(List<LockSession> held) throws SQLException {
+        Array pipelines = session.createArrayOf("text", held.stream().map(LockSession::pipeline).toArray());
+        try (PreparedStatement ps = session.prepareStatement(
+                "SELECT p FROM unnest(?::text[]) p WHERE tide.relay_paused(p)")) {
+            ps.setArray(1, pipelines);
+            Set<String> paused = new HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    paused.add(rs.getString(1));
+                }
+            }
+            return paused;
         }
     }
 

@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps one pipeline's route running exactly while this relay holds the pipeline's lock: a thread
  * that tries the lock while it is free and starts the route once it holds it, and stops the route as
- * soon as the {@link LockWatch} (or a failed call on the session) finds the lock gone.
+ * soon as the {@link LockWatch} (or a failed call on the session) finds the lock gone. When the watch finds the
+ * pipeline paused, it stops the route gracefully (the batch in flight advances its offset first) and then frees
+ * the lock; the start condition keeps it from taking the lock again until the pipeline is resumed.
  */
 final class PipelineOwner implements Runnable {
 
@@ -21,6 +23,8 @@ final class PipelineOwner implements Runnable {
 
     /** How long a stopping route may finish its in-flight batch after the lock was lost. */
     private static final long STOP_AFTER_LOSS_MILLIS = 1000;
+    /** How long a paused pipeline's batch in flight may take to be delivered and advance its offset. */
+    private static final long STOP_AFTER_PAUSE_MILLIS = 30_000;
     /** While settled, the owner looks at its route this many intervals apart; a lost lock wakes it at once. */
     private static final int SETTLED_TICKS = 10;
 
@@ -108,6 +112,13 @@ final class PipelineOwner implements Runnable {
             release();
             return;
         }
+        if (session != null && session.paused()) {
+            LOG.info("Pipeline {}: paused; stopping once the batch in flight has advanced, then freeing the lock",
+                    pipeline);
+            stopRoute(STOP_AFTER_PAUSE_MILLIS);
+            release();
+            return;
+        }
         if (session == null) {
             session = LockSession.open(database, pipeline, instance, (int) Math.max(1000, 2 * interval.toMillis()),
                     this::wake);
@@ -156,7 +167,7 @@ final class PipelineOwner implements Runnable {
     /** Holding the lock with the route running: only the lock watch's news of a loss needs an answer. */
     private boolean settled() {
         LockSession current = session;
-        return current != null && current.held() && !current.lost() && routeStarted();
+        return current != null && current.held() && !current.lost() && !current.paused() && routeStarted();
     }
 
     boolean routeStarted() {
@@ -180,7 +191,7 @@ final class PipelineOwner implements Runnable {
 
     /** Stops the route (if it runs) and closes the session, which frees the lock. */
     private void release() {
-        stopRoute();
+        stopRoute(STOP_AFTER_LOSS_MILLIS);
         LockSession current = session;
         session = null;
         lastAttempt = null;
@@ -189,13 +200,13 @@ final class PipelineOwner implements Runnable {
         }
     }
 
-    private void stopRoute() {
+    private void stopRoute(long graceMillis) {
         if (closed || context.isStopping() || context.getRoute(pipeline) == null) {
             return;
         }
         try {
             if (context.getRouteController().getRouteStatus(pipeline).isStarted()) {
-                context.getRouteController().stopRoute(pipeline, STOP_AFTER_LOSS_MILLIS, TimeUnit.MILLISECONDS);
+                context.getRouteController().stopRoute(pipeline, graceMillis, TimeUnit.MILLISECONDS);
             }
         } catch (Exception e) {
             LOG.warn("Pipeline {}: stopping the route failed: {}", pipeline, e.getMessage());

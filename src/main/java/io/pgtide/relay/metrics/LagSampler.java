@@ -50,12 +50,13 @@ public final class LagSampler extends PeriodicService {
             }
             List<MultiGauge.Row<?>> unseen = new ArrayList<>();
             try (ResultSet rs = st.executeQuery("SELECT l.pipeline, l.outbox_name, l.pending,"
-                    + " l.oldest_pending_age_seconds, l.last_id, coalesce(d.open_dead_letters, 0), l.unseen_seconds"
+                    + " l.oldest_pending_age_seconds, l.last_id, coalesce(d.open_dead_letters, 0), l.unseen_seconds,"
+                    + " l.paused_at IS NOT NULL"
                     + " FROM tide.consumer_lag l LEFT JOIN tide.dead_letters d USING (relay_group, pipeline, outbox_name)"
                     + " WHERE l.relay_group = tide.relay_group()")) {
                 while (rs.next()) {
                     metrics.lag(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5),
-                            rs.getLong(6));
+                            rs.getLong(6), rs.getBoolean(8));
                     unseen.add(MultiGauge.Row.of(Tags.of("pipeline", rs.getString(1), "outbox", rs.getString(2)),
                             rs.getDouble(7)));
                 }

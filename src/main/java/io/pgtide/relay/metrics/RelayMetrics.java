@@ -122,7 +122,8 @@ public final class RelayMetrics {
     }
 
     /** The latest reading of one pipeline's lag from the database. */
-    synchronized void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId, long deadLetters) {
+    synchronized void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId, long deadLetters,
+            boolean paused) {
         if (!pipelines.containsKey(pipeline)) {
             // not a pipeline of this relay's files: a deleted pipeline's series stay gone
             return;
@@ -141,12 +142,16 @@ public final class RelayMetrics {
             Gauge.builder("pg_tide_relay_dlq_messages", l, x -> x.deadLetters)
                     .description("Open dead letters of the pipeline in tide.relay_dlq")
                     .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            Gauge.builder("pg_tide_relay_paused", l, x -> x.paused)
+                    .description("1 while the pipeline is paused (tide.relay_pause): no relay of the group runs it")
+                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
             return l;
         });
         reading.pending = pending;
         reading.oldestPendingAge = oldestPendingAge;
         reading.offsetId = offsetId;
         reading.deadLetters = deadLetters;
+        reading.paused = paused ? 1 : 0;
     }
 
     void server(double oldestOpenTransactionAgeSeconds, boolean inRecovery) {
@@ -160,5 +165,6 @@ public final class RelayMetrics {
         private volatile double oldestPendingAge;
         private volatile double offsetId;
         private volatile double deadLetters;
+        private volatile double paused;
     }
 }

@@ -5,13 +5,16 @@ import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.deadletter.DeadLetters;
 import java.net.URISyntaxException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.camel.util.URISupport;
 
 /**
- * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..]}, and the camel-sql
+ * The source of a pipeline as its file writes it,
+ * {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..&start=..]}, and the camel-sql
  * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
  * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
  *
@@ -22,8 +25,10 @@ import org.apache.camel.util.URISupport;
  *                  own: {@link DeadLetters#DEAD_LETTER} or {@link DeadLetters#HOLD}
  * @param keyGroups how many keys the pipeline's split sends at once, each key in order ({@link KeyGroups}); 1 sends
  *                  one message after the other
+ * @param start     where the pipeline starts when it registers: {@code earliest}, {@code latest} or an ISO-8601
+ *                  timestamp (tide.relay_register); a registered pipeline keeps its offset
  */
-public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups) {
+public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups, String start) {
 
     public static final String SCHEME = "tide";
 
@@ -35,8 +40,12 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
                     + " (default: set it aside in tide.relay_dlq and go on) or " + DeadLetters.HOLD
                     + " (stop at it until it is delivered)",
             "keyGroups", "how many keys the split over the batch sends at once, each key's messages in order,"
-                    + " 1 to 1000 (default 1: one message after the other)");
+                    + " 1 to 1000 (default 1: one message after the other)",
+            "start", "where a new pipeline starts when it registers: earliest (default: the oldest message kept),"
+                    + " latest (only what commits after it registers) or a timestamp such as 2026-12-01T00:00:00Z");
 
+    public static final String EARLIEST = "earliest";
+    public static final String LATEST = "latest";
     private static final int DEFAULT_BATCH_SIZE = 1000;
     private static final int MAX_BATCH_SIZE = 10_000;
     private static final long DEFAULT_DELAY = 2000;
@@ -68,12 +77,25 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
         if (!onPoison.equals(DeadLetters.DEAD_LETTER) && !onPoison.equals(DeadLetters.HOLD)) {
             throw new SettingException(uri + ": onPoison=" + onPoison + " is not " + OPTIONS.get("onPoison"));
         }
+        String start = start(uri, options.remove("start"));
         if (!options.isEmpty()) {
             throw new SettingException(uri + ": unknown option " + options.keySet().iterator().next()
                     + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
                     + "; Camel's SQL consumer options are the relay's to set)");
         }
-        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups);
+        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups, start);
+    }
+
+    private static String start(String uri, Object value) {
+        String start = value == null ? EARLIEST : value.toString().strip();
+        if (start.equals(EARLIEST) || start.equals(LATEST)) {
+            return start;
+        }
+        try {
+            return OffsetDateTime.parse(start).toString();
+        } catch (DateTimeParseException e) {
+            throw new SettingException(uri + ": start=" + start + " is not " + OPTIONS.get("start"));
+        }
     }
 
     private static long number(String uri, Object value, String option, long fallback, long min, long max) {

@@ -89,13 +89,15 @@ class DoctorTest {
     }
 
     @Test
-    void namesARevokedGrantAndAnUnownedPipeline(@TempDir Path routes) throws Exception {
+    void namesARevokedGrantAnUnownedPipelineAndAPausedOne(@TempDir Path routes) throws Exception {
         CnpgBootstrap.dropRoles("relay_user");
         try (TestDatabase db = TestDatabase.withExtension()) {
             CnpgBootstrap.apply(db);
             db.execute("SELECT tide.outbox_create('orders')");
             db.execute("SELECT tide.outbox_publish('orders', '{}') FROM generate_series(1, 3)");
             db.execute("SELECT count(*) FROM tide.relay_poll('orders-to-log', 'orders')");
+            db.execute("SELECT count(*) FROM tide.relay_poll('orders-held', 'orders')");
+            db.execute("SELECT tide.relay_pause('orders-held')");
             db.execute("REVOKE SELECT ON tide.relay_consumer_offsets FROM relay_user");
             PostgresUrl asRelay = PostgresUrl.parse(RelaySettings.POSTGRES_URL, "postgresql://relay_user:strong-password@"
                     + db.url().hostsAndPorts() + "/" + db.name());
@@ -108,6 +110,9 @@ class DoctorTest {
                         + " tide.relay_consumer_offsets TO relay_user;"), run.text());
                 assertTrue(run.text().contains("FAIL    pipeline orders-to-log (group default)")
                         && run.text().contains("no relay holds it: 3 pending on outbox orders"), run.text());
+                assertTrue(run.text().contains("warn    pipeline orders-held (group default)")
+                        && run.text().contains("fix: pg-tide resume orders-held"), "a paused pipeline is not a failure: "
+                        + run.text());
                 assertFalse(run.text().contains("strong-password"), run.text());
             }
         } finally {

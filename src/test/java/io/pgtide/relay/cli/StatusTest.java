@@ -33,12 +33,17 @@ class StatusTest {
             st.execute("SET application_name = 'relay-x'");
             st.execute("SELECT pg_advisory_lock(tide.relay_lock_key('held'))");
 
+            db.execute("SELECT count(*) FROM tide.relay_poll('stopped', 'orders')");
+            db.execute("SELECT tide.relay_pause('stopped')");
+
             String text = run(database, PipelineSamples.FOLDER, false);
             assertTrue(text.matches("(?s).*held\\s+orders\\s+held\\s+0:0\\s+3\\s.*relay-x \\(pid \\d+\\).*"), text);
             assertTrue(text.matches("(?s).*idle\\s+orders\\s+free\\s+0:0\\s+3\\s.*"), text);
+            assertTrue(text.matches("(?s).*stopped\\s+orders\\s+paused\\s+0:0\\s+3\\s.*"), text);
 
             JsonNode json = new ObjectMapper().readTree(run(database, PipelineSamples.FOLDER, true)).get("pipelines");
-            assertEquals(2, json.size());
+            assertEquals(3, json.size());
+            assertEquals("postgres", json.get(2).get("paused_by").asText());
             assertEquals("held", json.get(0).get("pipeline").asText());
             assertEquals(3, json.get(0).get("pending").asLong());
             assertTrue(json.get(0).get("lock_holder").asText().startsWith("relay-x (pid "));

@@ -62,6 +62,9 @@ class LeastPrivilegeTest {
                 st.executeQuery("SELECT * FROM tide.outbox_pending").close();
                 st.executeQuery("SELECT tide.outbox_status('orders')").close();
                 st.executeQuery("SELECT tide.outbox_sweep()").close();
+                // pg-tide pause and resume run with the relay's own credentials
+                st.executeQuery("SELECT tide.relay_pause('p1')").close();
+                st.executeQuery("SELECT tide.relay_resume('p1')").close();
             }
         }
     }

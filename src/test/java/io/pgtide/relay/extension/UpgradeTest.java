@@ -90,7 +90,8 @@ class UpgradeTest {
             "SELECT t::text FROM (SELECT relay_group, pipeline, outbox_name, last_tx, last_id, owner, updated_at,"
                     + " isolate_tx, isolate_id FROM tide.relay_consumer_offsets ORDER BY 1, 2, 3) t",
             "SELECT t::text FROM (SELECT * FROM tide.relay_dlq ORDER BY dlq_id) t",
-            "SELECT t::text FROM (SELECT * FROM tide.tide_outbox_config ORDER BY outbox_name) t",
+            "SELECT t::text FROM (SELECT outbox_name, retention_hours, created_at, relay_waiting"
+                    + " FROM tide.tide_outbox_config ORDER BY outbox_name) t",
             "SELECT t::text FROM (SELECT * FROM tide.tide_inbox_config ORDER BY inbox_name) t",
             "SELECT t::text FROM (SELECT * FROM tide.inbox_in1 ORDER BY id) t");
 
