@@ -47,6 +47,7 @@ public final class SoakBenchmark {
 
     private final TestDatabase db;
     private final AtomicBoolean publishing = new AtomicBoolean(true);
+    private final AtomicBoolean consuming = new AtomicBoolean(true);
     /** Per id, the commit time (positive) or the append time (negative) of whichever was seen first. */
     private final Map<Long, Long> halfSeen = new ConcurrentHashMap<>();
     private final BitSet published = new BitSet();
@@ -127,8 +128,9 @@ public final class SoakBenchmark {
         long last = Pipelines.lastRow(db, "orders");
         Pipelines.await(Duration.ofSeconds(120), "every message delivered", () -> Pipelines.offset(db, PIPELINE) >= last);
         Pipelines.await(Duration.ofSeconds(60), "every record consumed", () -> deliveredCount() >= publishedCount());
-        consumer.cancel(true);
-        threads.shutdownNow();
+        consuming.set(false);
+        consumer.get();
+        threads.shutdown();
         BitSet lost;
         synchronized (published) {
             lost = (BitSet) published.clone();
@@ -196,7 +198,7 @@ public final class SoakBenchmark {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
                 new StringDeserializer())) {
             consumer.subscribe(List.of(TOPIC));
-            while (!Thread.currentThread().isInterrupted()) {
+            while (consuming.get()) {
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
                     long id = Long.parseLong(Kafka.header(record, "pg_tide_id"));
                     boolean first;
@@ -211,8 +213,6 @@ public final class SoakBenchmark {
                     }
                 }
             }
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
-            Thread.currentThread().interrupt();
         }
         return null;
     }
