@@ -8,7 +8,7 @@ import org.apache.camel.model.RouteDefinition;
  * Completes a checked pipeline route at load, so that its file holds only the user's decisions: a short-form
  * source ({@code tide:<outbox>}) becomes Camel's SQL consumer over {@code tide.relay_poll}, and the route gets the
  * lock policy and the shared {@code pg-tide} configuration (rows to messages, retries, the offset advance on
- * completion) ahead of any of its own, and what it does with a poison as a route property.
+ * completion) ahead of any of its own, and what it does with a poison and its CloudEvents options as route properties.
  */
 public final class PipelineCompletion {
 
@@ -22,6 +22,9 @@ public final class PipelineCompletion {
             PipelineSource source = PipelineSource.parse(uri);
             route.getInput().setUri(source.sqlUri(route.getRouteId()));
             route.routeProperty(DeadLetters.ON_POISON, source.onPoison());
+            if (source.cloudEvents() != null) {
+                source.cloudEvents().routeProperties().forEach(route::routeProperty);
+            }
             route.setRouteConfigurationId(first(PipelineRouteConfiguration.ID, route.getRouteConfigurationId()));
             route.setRoutePolicyRef(first("#" + Relay.LOCK_POLICY, route.getRoutePolicyRef()));
         }

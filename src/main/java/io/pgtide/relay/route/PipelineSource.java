@@ -1,6 +1,7 @@
 package io.pgtide.relay.route;
 
 import io.pgtide.relay.Relay;
+import io.pgtide.relay.cloudevents.CloudEventsOptions;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.deadletter.DeadLetters;
@@ -8,10 +9,12 @@ import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.camel.util.URISupport;
 
 /**
- * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..]}, and the camel-sql
+ * The source of a pipeline as its file writes it, {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&cloudEvents=..]}, and the camel-sql
  * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
  * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
  *
@@ -20,18 +23,21 @@ import org.apache.camel.util.URISupport;
  * @param delay     milliseconds between polls while the outbox is idle (a new message wakes the pipeline at once)
  * @param onPoison  what the pipeline does with a message that still fails after its retries for a reason of its
  *                  own: {@link DeadLetters#DEAD_LETTER} or {@link DeadLetters#HOLD}
+ * @param cloudEvents how each message goes as a CloudEvent, or null when it goes as it is
  */
-public record PipelineSource(String outbox, int batchSize, long delay, String onPoison) {
+public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, CloudEventsOptions cloudEvents) {
 
     public static final String SCHEME = "tide";
 
     /** The options a {@code tide:} URI takes, each with its meaning, as the error for an unknown one lists them. */
-    static final Map<String, String> OPTIONS = Map.of(
+    static final Map<String, String> OPTIONS = Stream.concat(Map.of(
             "batchSize", "the most messages in one batch, 1 to 10000 (default 1000)",
             "delay", "milliseconds between polls while the outbox is idle, 10 or more (default 2000)",
             "onPoison", "what to do with a message that still fails after its retries, " + DeadLetters.DEAD_LETTER
                     + " (default: set it aside in tide.relay_dlq and go on) or " + DeadLetters.HOLD
-                    + " (stop at it until it is delivered)");
+                    + " (stop at it until it is delivered)").entrySet().stream(),
+            CloudEventsOptions.OPTIONS.entrySet().stream()).collect(Collectors.toUnmodifiableMap(Map.Entry::getKey,
+                    Map.Entry::getValue));
 
     private static final int DEFAULT_BATCH_SIZE = 1000;
     private static final int MAX_BATCH_SIZE = 10_000;
@@ -62,12 +68,13 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
         if (!onPoison.equals(DeadLetters.DEAD_LETTER) && !onPoison.equals(DeadLetters.HOLD)) {
             throw new SettingException(uri + ": onPoison=" + onPoison + " is not " + OPTIONS.get("onPoison"));
         }
+        CloudEventsOptions cloudEvents = CloudEventsOptions.take(uri, outbox, options);
         if (!options.isEmpty()) {
             throw new SettingException(uri + ": unknown option " + options.keySet().iterator().next()
                     + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
                     + "; Camel's SQL consumer options are the relay's to set)");
         }
-        return new PipelineSource(outbox, batchSize, delay, onPoison);
+        return new PipelineSource(outbox, batchSize, delay, onPoison, cloudEvents);
     }
 
     private static long number(String uri, Object value, String option, long fallback, long min, long max) {

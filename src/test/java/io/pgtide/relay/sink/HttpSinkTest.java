@@ -76,11 +76,11 @@ class HttpSinkTest {
     static final String SECRET_VARIABLE = "PG_TIDE_WEBHOOK_SECRET";
     static final String URL_PLACEHOLDER = "{{webhook.url:http://localhost:8080/orders}}";
     static final String RESPONSE_TIMEOUT_PLACEHOLDER = "{{webhook.responseTimeout:10000}}";
-    private static final String SINGLE = "examples/routes/orders-to-webhook.yaml";
+    static final String SINGLE = "examples/routes/orders-to-webhook.yaml";
     private static final String BATCH = "examples/routes/orders-to-webhook-batch.yaml";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static final String SECRET = "s3cr3t-" + Long.toHexString(System.nanoTime()) + "-\u00e9";
+    static final String SECRET = "s3cr3t-" + Long.toHexString(System.nanoTime()) + "-\u00e9";
     private static String previousSecret;
 
     @BeforeAll
