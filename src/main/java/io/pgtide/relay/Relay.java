@@ -25,6 +25,7 @@ import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
 import io.pgtide.relay.route.StartPosition;
 import io.pgtide.relay.sink.KafkaDefaults;
+import io.pgtide.relay.trace.Tracing;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
 import java.sql.Connection;
@@ -67,11 +68,18 @@ public final class Relay {
     private final PipelineLockPolicy locks;
     private final RelayMetrics metrics;
     private final LagSampler sampler;
+    private final Tracing tracing;
     private RouteFolder routeFolder;
     private StartupHealth startupHealth;
 
     public Relay(RelaySettings settings, Database database) {
+        this(settings, database, Tracing.fromSettings(settings));
+    }
+
+    /** A relay whose tracing, when {@code PG_TIDE_TRACING} turns it on, is the given one (for embedding and tests). */
+    public Relay(RelaySettings settings, Database database, Tracing tracing) {
         this.settings = settings;
+        this.tracing = tracing;
         this.database = database;
         this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(),
                 StartCondition.allOf(new OutboxExists(), new StartPosition(), new NotPaused()));
@@ -91,7 +99,8 @@ public final class Relay {
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
         main.bind("pgTideCamelCli", camelCli(settings.camelCli()));
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
-                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()), metrics));
+                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()), metrics,
+                tracing.sendSpans()));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport support) {
@@ -140,6 +149,7 @@ public final class Relay {
         // services stop after the routes: in-flight batches advance their offsets before the locks go
         context.addService(new LockRelease());
         context.addService(sampler);
+        context.addService(tracing);
         OutboxListener listener = new OutboxListener(database, Duration.ofSeconds(2));
         context.addService(listener);
         // a prototype: each pipeline's consumer gets a scheduler of its own

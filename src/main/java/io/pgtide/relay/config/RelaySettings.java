@@ -32,6 +32,7 @@ public final class RelaySettings {
     public static final String STARTUP_TIMEOUT = "PG_TIDE_STARTUP_TIMEOUT_S";
     public static final String PERMANENT_FAILURES = "PG_TIDE_PERMANENT_FAILURES";
     public static final String CAMEL_CLI = "PG_TIDE_CAMEL_CLI";
+    public static final String TRACING = "PG_TIDE_TRACING";
 
     /** Same alphabet as tide.check_name in the extension. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
@@ -164,14 +165,26 @@ public final class RelaySettings {
 
     /** Whether Camel's CLI ({@code camel ps}, {@code camel get route}) may see this relay through ~/.camel. */
     public boolean camelCli() {
-        String value = get(CAMEL_CLI);
-        if (value == null || value.equalsIgnoreCase("true")) {
-            return true;
+        return bool(CAMEL_CLI, true);
+    }
+
+    /**
+     * Whether each message gets a send span, child of the publisher's W3C trace context in its headers, exported
+     * as the OTEL_* variables say (OpenTelemetry's SDK autoconfiguration).
+     */
+    public boolean tracing() {
+        return bool(TRACING, false);
+    }
+
+    private boolean bool(String name, boolean fallback) {
+        String value = get(name);
+        if (value == null) {
+            return fallback;
         }
-        if (value.equalsIgnoreCase("false")) {
-            return false;
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
         }
-        throw new SettingException(CAMEL_CLI + " must be true or false, not \"" + value + "\"");
+        throw new SettingException(name + " must be true or false, not \"" + value + "\"");
     }
 
     public int metricsPort() {

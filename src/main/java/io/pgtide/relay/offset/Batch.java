@@ -15,8 +15,12 @@ public record Batch(String pipeline, String outbox, List<Position> positions) {
     /** Exchange property holding the batch of the exchange. */
     public static final String PROPERTY = "PgTideBatch";
 
-    /** Where one message stands: its writing transaction (xid8 as text) and its id. */
-    public record Position(String tx, long id) {
+    /**
+     * Where one message stands: its writing transaction (xid8 as text) and its id, and when it was written.
+     *
+     * @param created the row's created_at as PostgreSQL printed it; {@link CreatedAt} reads it
+     */
+    public record Position(String tx, long id, String created) {
     }
 
     public Batch {

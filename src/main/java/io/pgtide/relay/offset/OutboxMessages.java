@@ -46,7 +46,7 @@ public final class OutboxMessages implements Processor {
         for (Object element : rows) {
             last = element instanceof OutboxRow row ? row : OutboxRow.of((Map<?, ?>) element);
             messages.add(toMessage(exchange, last, parsedHeaders));
-            positions.add(new Batch.Position(last.tx(), last.id()));
+            positions.add(new Batch.Position(last.tx(), last.id(), last.created()));
         }
         exchange.setProperty(Batch.PROPERTY, new Batch(last.pipeline(), last.outbox(), positions));
         exchange.getMessage().setBody(Collections.unmodifiableList(messages));

@@ -43,7 +43,8 @@ public final class OutboxRowMapperFactory implements RowMapperFactory {
                 return columnMaps.mapRow(rs, rowNum);
             }
             return new OutboxRow(rs.getString(columns[0]), rs.getString(columns[1]), rs.getLong(columns[2]),
-                    rs.getString(columns[3]), rs.getString(columns[4]), rs.getString(columns[5]), rs.getString(columns[6]));
+                    rs.getString(columns[3]), rs.getString(columns[4]), rs.getString(columns[5]), rs.getString(columns[6]),
+                    rs.getString(columns[7]));
         }
 
         /** The position of each poll column, or none when the result lacks one of them. */

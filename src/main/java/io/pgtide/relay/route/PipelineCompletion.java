@@ -9,8 +9,8 @@ import org.apache.camel.model.RouteDefinition;
  * Completes a checked pipeline route at load, so that its file holds only the user's decisions: a short-form
  * source ({@code tide:<outbox>}) becomes Camel's SQL consumer over {@code tide.relay_poll}, and the route gets the
  * lock policy and the shared {@code pg-tide} configuration (rows to messages, retries, the offset advance on
- * completion) ahead of any of its own, what it does with a poison and where it starts as route properties, and its
- * key groups.
+ * completion) ahead of any of its own, what it does with a poison, where it starts and its CloudEvents options as
+ * route properties, and its key groups.
  */
 public final class PipelineCompletion {
 
@@ -25,6 +25,9 @@ public final class PipelineCompletion {
             route.getInput().setUri(source.sqlUri(route.getRouteId()));
             route.routeProperty(DeadLetters.ON_POISON, source.onPoison());
             route.routeProperty(StartPosition.PROPERTY, source.start());
+            if (source.cloudEvents() != null) {
+                source.cloudEvents().routeProperties().forEach(route::routeProperty);
+            }
             route.setRouteConfigurationId(first(PipelineRouteConfiguration.ID, route.getRouteConfigurationId()));
             route.setRoutePolicyRef(first("#" + Relay.LOCK_POLICY, route.getRoutePolicyRef()));
             if (source.keyGroups() > 1) {

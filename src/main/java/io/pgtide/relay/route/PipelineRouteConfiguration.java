@@ -1,5 +1,7 @@
 package io.pgtide.relay.route;
 
+import io.pgtide.relay.cloudevents.CloudEventMessages;
+import io.pgtide.relay.cloudevents.HttpCloudEventHeaders;
 import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
 import io.pgtide.relay.deadletter.Poison;
@@ -7,15 +9,20 @@ import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
 import io.pgtide.relay.offset.OutboxMessages;
 import io.pgtide.relay.sink.KafkaRecordKeys;
+import io.pgtide.relay.trace.SendSpans;
+import java.util.Optional;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.apache.camel.model.InterceptDefinition;
+import org.apache.camel.model.OnCompletionDefinition;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.errorhandler.DefaultErrorHandlerDefinition;
 
 /**
  * The shared part of every pipeline route ({@code routeConfigurationId: pg-tide}): each polled batch
  * becomes one Camel message per outbox row, a failed send is retried with backoff, and only a batch
- * the sink acknowledged in full advances the pipeline's offset.
+ * the sink acknowledged in full advances the pipeline's offset. Pipelines that ask for it send CloudEvents; with
+ * tracing on, each message gets a send span.
  */
 public final class PipelineRouteConfiguration extends RouteConfigurationBuilder {
 
@@ -26,10 +33,12 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     private final PermanentFailures permanentFailures;
     private final Poison poison;
     private final RelayMetrics metrics;
+    private final Optional<SendSpans> sendSpans;
     private final SinkStateLog sinkState = new SinkStateLog();
 
     public PipelineRouteConfiguration(OffsetAdvance offsetAdvance, DeadLetters deadLetters,
-            PermanentFailures permanentFailures, RelayMetrics metrics) {
+            PermanentFailures permanentFailures, RelayMetrics metrics, Optional<SendSpans> sendSpans) {
+        this.sendSpans = sendSpans;
         this.offsetAdvance = offsetAdvance;
         this.deadLetters = deadLetters;
         this.permanentFailures = permanentFailures;
@@ -63,11 +72,20 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
         pipeline.errorHandler(retries);
         // a rejection of the message itself is not retried: isolate the poison, set it aside, go on
         pipeline.onException(Exception.class).onWhen(permanentFailures).handled(false).process(deadLetters);
-        pipeline.interceptFrom().process(new OutboxMessages());
+        // the envelope and the trace context are set before the pipeline's own steps: a signature signs what is sent
+        InterceptDefinition messages = pipeline.interceptFrom().process(new OutboxMessages())
+                .process(new CloudEventMessages());
         pipeline.interceptSendToEndpoint("kafka:*").process(new KafkaRecordKeys());
+        pipeline.interceptSendToEndpoint("http*").process(new HttpCloudEventHeaders());
         // success only, in the consumer's thread: the next poll starts after the offset moved
-        pipeline.onCompletion().onCompleteOnly().process(offsetAdvance)
+        OnCompletionDefinition delivered = pipeline.onCompletion().onCompleteOnly().process(offsetAdvance)
                 .process(exchange -> sinkState.delivered(exchange.getFromRouteId()));
+        // tracing off adds no step at all
+        sendSpans.ifPresent(spans -> {
+            messages.process(spans);
+            delivered.process(spans::delivered);
+            pipeline.onCompletion().onFailureOnly().process(spans::failed);
+        });
         pipeline.onCompletion().onFailureOnly()
                 .process(exchange -> metrics.failed(exchange.getFromRouteId(), RelayMetrics.SINK));
         // any other failure but an outage, once retried, is a poison's too: set it aside (or hold), go on

@@ -1,6 +1,7 @@
 package io.pgtide.relay.route;
 
 import io.pgtide.relay.Relay;
+import io.pgtide.relay.cloudevents.CloudEventsOptions;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.deadletter.DeadLetters;
@@ -10,11 +11,13 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.camel.util.URISupport;
 
 /**
  * The source of a pipeline as its file writes it,
- * {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..&start=..]}, and the camel-sql
+ * {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..&start=..&cloudEvents=..]}, and the camel-sql
  * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
  * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
  *
@@ -27,13 +30,15 @@ import org.apache.camel.util.URISupport;
  *                  one message after the other
  * @param start     where the pipeline starts when it registers: {@code earliest}, {@code latest} or an ISO-8601
  *                  timestamp (tide.relay_register); a registered pipeline keeps its offset
+ * @param cloudEvents how each message goes as a CloudEvent, or null when it goes as it is
  */
-public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups, String start) {
+public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups, String start,
+                             CloudEventsOptions cloudEvents) {
 
     public static final String SCHEME = "tide";
 
     /** The options a {@code tide:} URI takes, each with its meaning, as the error for an unknown one lists them. */
-    static final Map<String, String> OPTIONS = Map.of(
+    static final Map<String, String> OPTIONS = Stream.concat(Map.of(
             "batchSize", "the most messages in one batch, 1 to 10000 (default 1000)",
             "delay", "milliseconds between polls while the outbox is idle, 10 or more (default 2000)",
             "onPoison", "what to do with a message that still fails after its retries, " + DeadLetters.DEAD_LETTER
@@ -42,7 +47,10 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
             "keyGroups", "how many keys the split over the batch sends at once, each key's messages in order,"
                     + " 1 to 1000 (default 1: one message after the other)",
             "start", "where a new pipeline starts when it registers: earliest (default: the oldest message kept),"
-                    + " latest (only what commits after it registers) or a timestamp such as 2026-12-01T00:00:00Z");
+                    + " latest (only what commits after it registers) or a timestamp such as 2026-12-01T00:00:00Z")
+            .entrySet().stream(),
+            CloudEventsOptions.OPTIONS.entrySet().stream()).collect(Collectors.toUnmodifiableMap(Map.Entry::getKey,
+                    Map.Entry::getValue));
 
     public static final String EARLIEST = "earliest";
     public static final String LATEST = "latest";
@@ -78,12 +86,13 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
             throw new SettingException(uri + ": onPoison=" + onPoison + " is not " + OPTIONS.get("onPoison"));
         }
         String start = start(uri, options.remove("start"));
+        CloudEventsOptions cloudEvents = CloudEventsOptions.take(uri, outbox, options);
         if (!options.isEmpty()) {
             throw new SettingException(uri + ": unknown option " + options.keySet().iterator().next()
                     + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
                     + "; Camel's SQL consumer options are the relay's to set)");
         }
-        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups, start);
+        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups, start, cloudEvents);
     }
 
     private static String start(String uri, Object value) {

@@ -348,4 +348,13 @@ class RelaySettingsTest {
         env.put(RelaySettings.CAMEL_CLI, "no");
         assertNames(assertThrows(SettingException.class, () -> settings().camelCli()), "PG_TIDE_CAMEL_CLI");
     }
+
+    @Test
+    void tracingOffByDefaultAndOnOnlyWhenSaid() {
+        assertFalse(settings().tracing());
+        env.put(RelaySettings.TRACING, "true");
+        assertTrue(settings().tracing());
+        env.put(RelaySettings.TRACING, "on");
+        assertNames(assertThrows(SettingException.class, () -> settings().tracing()), "PG_TIDE_TRACING");
+    }
 }

@@ -31,7 +31,11 @@ class OutboxRowMapperFactoryTest {
             OutboxRow second = assertInstanceOf(OutboxRow.class, polled.get(1));
             Map<?, ?> expected = (Map<?, ?>) query(db, "SELECT * FROM tide.tide_outbox_messages ORDER BY tx, id LIMIT 1").get(0);
             assertEquals(new OutboxRow("p", "orders", ((Number) expected.get("id")).longValue(), expected.get("tx").toString(),
-                    "k1", "{\"n\": 1}", "{\"v\": 2, \"type\": \"created\"}"), first);
+                    "k1", "{\"n\": 1}", "{\"v\": 2, \"type\": \"created\"}", first.created()), first);
+            assertEquals(((java.sql.Timestamp) expected.get("created_at")).toInstant(), CreatedAt.parse(first.created()),
+                    "created_at as PostgreSQL prints it, read back to the instant the row holds");
+            assertEquals(CreatedAt.parse(first.created()), CreatedAt.parse(OutboxRow.of(expected).created()),
+                    "a column map's created_at reads as the same instant");
             assertEquals(null, second.key());
             assertEquals(OutboxRow.of(expected).payload(), first.payload());
 

@@ -76,11 +76,11 @@ class HttpSinkTest {
     static final String SECRET_VARIABLE = "PG_TIDE_WEBHOOK_SECRET";
     static final String URL_PLACEHOLDER = "{{webhook.url:http://localhost:8080/orders}}";
     static final String RESPONSE_TIMEOUT_PLACEHOLDER = "{{webhook.responseTimeout:10000}}";
-    private static final String SINGLE = "examples/routes/orders-to-webhook.yaml";
+    static final String SINGLE = "examples/routes/orders-to-webhook.yaml";
     private static final String BATCH = "examples/routes/orders-to-webhook-batch.yaml";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static final String SECRET = "s3cr3t-" + Long.toHexString(System.nanoTime()) + "-\u00e9";
+    static final String SECRET = "s3cr3t-" + Long.toHexString(System.nanoTime()) + "-\u00e9";
     private static String previousSecret;
 
     @BeforeAll
@@ -339,7 +339,9 @@ class HttpSinkTest {
             assertTrue(secretFinal.matches("(?s).*orders-no-secret\\.yaml:\\d+.*"), "names file and line: " + secretFinal);
             String hostFinal = logs.find("Exhausted", "orders-bad-host.yaml");
             assertTrue(hostFinal.contains("UnknownHostException: nosuchhost.invalid"), hostFinal);
-            assertTrue(hostFinal.contains("to[http://nosuchhost.invalid:8080/orders"), "names the endpoint: " + hostFinal);
+            // Camel's history names the sink only when the send ran in the batch's thread, not in a key group's
+            String hostState = logs.find("Pipeline orders-bad-host: its sink http://nosuchhost.invalid:8080/orders");
+            assertTrue(hostState.contains("UnknownHostException: nosuchhost.invalid"), "names the endpoint: " + hostState);
             assertFalse(hostFinal.contains("Stacktrace") || hostFinal.contains("\tat "), "no stack trace: " + hostFinal);
             assertFalse(logs.contains(SECRET), "the secret never appears in the log");
         }

@@ -23,7 +23,8 @@ public final class PipelineSamples {
             Map.entry("unknown-option.yaml", "5: tide:orders?batchSise=10: unknown option batchSise"),
             Map.entry("no-id.yaml", "2: a pipeline needs an id"),
             Map.entry("duplicate-id.yaml", "8: route id \"twice\" appears twice in this file"),
-            Map.entry("key-groups-no-split.yaml", "5: keyGroups=8 sends the messages of a split over the batch by key")));
+            Map.entry("key-groups-no-split.yaml", "5: keyGroups=8 sends the messages of a split over the batch by key"),
+            Map.entry("unknown-cloudevents-mode.yaml", "5: tide:orders?cloudEvents=envelope: cloudEvents=envelope is not a mode")));
 
     private PipelineSamples() {
     }

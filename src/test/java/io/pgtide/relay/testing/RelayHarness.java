@@ -1,11 +1,14 @@
 package io.pgtide.relay.testing;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.pgtide.relay.Relay;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.db.Database;
+import io.pgtide.relay.trace.Tracing;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.camel.CamelContext;
 
 /** A relay running in this JVM against a test database, with its own instance name. */
@@ -34,9 +37,21 @@ public final class RelayHarness implements AutoCloseable {
         return start(db.url().jdbcUrl() + "?user=postgres&password=postgres", routes, instance, extra);
     }
 
+    /** Starts a relay whose spans, when its settings turn tracing on, go to the given OpenTelemetry. */
+    public static RelayHarness start(TestDatabase db, Path routes, String instance, Map<String, String> extra,
+            OpenTelemetry openTelemetry) throws Exception {
+        return start(db.url().jdbcUrl() + "?user=postgres&password=postgres", routes, instance, extra,
+                settings -> Tracing.fromSettings(settings, openTelemetry));
+    }
+
     /** Starts a relay on any database URL. */
     public static RelayHarness start(String url, Path routes, String instance, Map<String, String> extra)
             throws Exception {
+        return start(url, routes, instance, extra, Tracing::fromSettings);
+    }
+
+    private static RelayHarness start(String url, Path routes, String instance, Map<String, String> extra,
+            Function<RelaySettings, Tracing> tracing) throws Exception {
         Map<String, String> env = new HashMap<>(extra);
         env.put(RelaySettings.POSTGRES_URL, url);
         env.put(RelaySettings.ROUTES, routes.toString());
@@ -49,7 +64,7 @@ public final class RelayHarness implements AutoCloseable {
         env.putIfAbsent(RelaySettings.CAMEL_CLI, "false");
         RelaySettings settings = new RelaySettings(env::get);
         Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize());
-        RelayHarness harness = new RelayHarness(database, new Relay(settings, database), instance,
+        RelayHarness harness = new RelayHarness(database, new Relay(settings, database, tracing.apply(settings)), instance,
                 settings.metricsPort());
         harness.context = harness.relay.start();
         return harness;
