@@ -114,6 +114,13 @@ public final class RelayMetrics {
                 .tags("pipeline", pipeline, "cause", cause).register(registry).increment();
     }
 
+    /** An offset advance that did not move the offset, by cause (a label of {@code AdvanceRefusal}). */
+    public void advanceRefused(String pipeline, String cause) {
+        Counter.builder("pg_tide_relay_offset_refusals")
+                .description("Offset advances that did not move the offset, by cause; the batch is delivered again")
+                .tags("pipeline", pipeline, "cause", cause).register(registry).increment();
+    }
+
     /** A message that still failed after its retries for a reason of its own: {@link #DEAD_LETTERED} or {@link #HELD}. */
     public void poison(String pipeline, String outbox, String action) {
         Counter.builder("pg_tide_relay_poison_messages")

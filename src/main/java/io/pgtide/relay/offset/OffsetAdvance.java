@@ -45,6 +45,7 @@ public final class OffsetAdvance implements Processor {
             LOG.error("Route {} polls pipeline {}: the first argument of tide.relay_poll must be the route id;"
                     + " offset not advanced", route, batch.pipeline());
             metrics.failed(route, RelayMetrics.OFFSET);
+            metrics.advanceRefused(route, AdvanceRefusal.ROUTE_ID.label());
             return;
         }
         LockSession session = locks.ownedSession(route);
@@ -52,17 +53,22 @@ public final class OffsetAdvance implements Processor {
             LOG.warn("Pipeline {} lost its lock: offset not advanced; the batch ending at id {} will be delivered again",
                     route, batch.lastId());
             metrics.failed(route, RelayMetrics.LOCK_LOST);
+            metrics.advanceRefused(route, AdvanceRefusal.LOCK_LOST.label());
             return;
         }
         try {
             boolean moved = session.call(connection -> advance(connection, batch));
             LOG.debug("Pipeline {}: offset {} ({}, {})", route, moved ? "advanced to" : "already at or past",
                     batch.lastTx(), batch.lastId());
+            if (!moved) {
+                metrics.advanceRefused(route, AdvanceRefusal.NOT_AHEAD.label());
+            }
             metrics.relayed(route, batch.outbox(), batch.size(), Duration.ofMillis(exchange.getClock().elapsed()));
         } catch (SQLException e) {
             LOG.warn("Pipeline {}: offset not advanced ({}); the batch ending at id {} will be delivered again",
                     route, e.getMessage(), batch.lastId());
             metrics.failed(route, RelayMetrics.OFFSET);
+            metrics.advanceRefused(route, AdvanceRefusal.of(e).label());
         }
     }
 

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -161,15 +162,27 @@ class ReloadSequenceTest {
                 "SELECT string_agg(DISTINCT pipeline, ',' ORDER BY pipeline) FROM delivered WHERE id = ?", id)
                 .lines().flatMap(l -> Stream.of(l.split(","))).toList();
         assertEquals(List.copyOf(new TreeSet<>(pipelines)), deliverers);
+        AtomicReference<String> seen = new AtomicReference<>();
+        try {
+            awaitMetrics(pipelines, seen);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last seen " + seen.get(), e);
+        }
+    }
+
+    private void awaitMetrics(Set<String> pipelines, AtomicReference<String> seen) throws Exception {
         Pipelines.await(Duration.ofSeconds(10), "/metrics to report " + pipelines + " running", () -> {
             Map<String, Double> metrics = Scrape.metrics(relay.managementUrl() + "/metrics");
             Set<String> held = metrics.entrySet().stream().filter(e -> e.getKey().startsWith("pg_tide_relay_lock_held{"))
                     .filter(e -> e.getValue() == 1.0)
                     .map(e -> e.getKey().replaceAll(".*pipeline=\"([^\"]*)\".*", "$1"))
                     .collect(Collectors.toCollection(TreeSet::new));
+            // registrations are reported whether a pipeline runs or not: one removed after its first poll stays there
             Set<String> series = metrics.keySet().stream().filter(k -> k.contains("pipeline=\""))
+                    .filter(k -> !k.startsWith("pg_tide_relay_registration_unseen_seconds"))
                     .map(k -> k.replaceAll(".*pipeline=\"([^\"]*)\".*", "$1"))
                     .collect(Collectors.toCollection(TreeSet::new));
+            seen.set("lock held by " + held + ", series of " + series);
             return held.equals(new TreeSet<>(pipelines)) && series.equals(new TreeSet<>(pipelines));
         });
     }
