@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.camel.CamelContext;
@@ -171,6 +172,8 @@ public final class DrainBenchmark {
     }
 
     /** The relay's two passes and its peak resident memory over both. */
+    private static final AtomicInteger RELAY_RUNS = new AtomicInteger();
+
     record RelayRun(RelayPass cold, RelayPass warm, double peakRssMiB) {
     }
 
@@ -179,11 +182,21 @@ public final class DrainBenchmark {
      * while it runs; each pass is timed from its first advanced batch to its last row.
      */
     static RelayRun relay(TestDatabase db, KafkaBroker broker, int messages) throws Exception {
-        Kafka.createTopic(broker.bootstrapServers(), "bench-relay", 1);
+        return relay(db, broker, messages, Map.of());
+    }
+
+    /** The same, with more settings for the relay's environment. */
+    static RelayRun relay(TestDatabase db, KafkaBroker broker, int messages, Map<String, String> settings)
+            throws Exception {
+        // a topic of its own per run: a benchmark may run the relay several times on one broker
+        String topic = "bench-relay-" + RELAY_RUNS.incrementAndGet();
+        Kafka.createTopic(broker.bootstrapServers(), topic, 1);
         Path routes = Files.createTempDirectory("bench-routes");
-        Path file = Pipelines.kafkaPipeline(routes, "orders-to-kafka", "orders", "bench-relay", broker.bootstrapServers());
+        Path file = Pipelines.kafkaPipeline(routes, "orders-to-kafka", "orders", topic, broker.bootstrapServers());
         Files.writeString(file, Files.readString(file).replace("'orders')", "'orders', " + BATCH + ")"));
-        try (ChildRelay relay = ChildRelay.startAsShipped(db, routes, "bench", Profiling.env("drain"))) {
+        Map<String, String> env = new HashMap<>(Profiling.env("drain"));
+        env.putAll(settings);
+        try (ChildRelay relay = ChildRelay.startAsShipped(db, routes, "bench", env)) {
             long pid = relay.process().pid();
             PeakRss peak = new PeakRss(pid);
             peak.start();

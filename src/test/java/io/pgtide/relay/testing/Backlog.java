@@ -23,6 +23,15 @@ public final class Backlog {
         default -> throw new IllegalArgumentException("bench.payload: note or order, not " + System.getProperty("bench.payload"));
     };
 
+    /**
+     * The rows' headers: {@code type}, and with {@code -Dbench.traceparent=true} a W3C {@code traceparent} of its own
+     * per row, as a traced publisher writes it.
+     */
+    private static final String HEADERS_SQL = Boolean.getBoolean("bench.traceparent")
+            ? "jsonb_build_object('type', 'order.created', 'traceparent',"
+                    + " '00-' || md5(g::text) || '-' || substr(md5('s' || g), 1, 16) || '-01')"
+            : "'{\"type\": \"order.created\"}'";
+
     private Backlog() {
     }
 
@@ -35,7 +44,7 @@ public final class Backlog {
     /** Appends {@code messages} more rows to outbox 'orders' in one transaction. */
     public static void append(TestDatabase db, int messages) throws SQLException {
         db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
-                + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", '{\"type\": \"order.created\"}'"
+                + " SELECT 'orders', 'c' || (g % 97), " + PAYLOAD_SQL + ", " + HEADERS_SQL
                 + " FROM generate_series(1, " + messages + ") g");
         db.execute("VACUUM ANALYZE tide.tide_outbox_messages");
     }
