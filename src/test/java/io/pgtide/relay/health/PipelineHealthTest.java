@@ -1,4 +1,4 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay.health;
 
 import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
