@@ -1,5 +1,8 @@
 package io.pgtide.relay.examples;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.lastRow;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -24,7 +27,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -871,30 +873,5 @@ class ExamplesAgreeWithRelayTest {
     private static HttpResponse<String> get(HttpClient http, String url) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static long offset(TestDatabase db, String pipeline) throws SQLException {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
-        return id == null ? -1 : id;
-    }
-
-    private static long lastRow(TestDatabase db, String outbox) throws SQLException {
-        return db.queryOne(Long.class,
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
-    }
-
-    private static void await(Duration timeout, String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    @FunctionalInterface
-    private interface Check {
-        boolean holds() throws Exception;
     }
 }

@@ -39,10 +39,17 @@ public final class Pipelines {
 
     /** Waits until the condition holds; fails with the message after the timeout. */
     public static void await(Duration timeout, String what, Check check) throws Exception {
+        await(timeout, what, check, () -> "");
+    }
+
+    /** Waits until the condition holds; on timeout the failure adds what {@code seen} describes at that moment. */
+    public static void await(Duration timeout, String what, Check check, Seen seen) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!check.holds()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+                String detail = seen.describe();
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what
+                        + (detail.isEmpty() ? "" : "; " + detail));
             }
             Thread.sleep(50);
         }
@@ -51,5 +58,11 @@ public final class Pipelines {
     @FunctionalInterface
     public interface Check {
         boolean holds() throws Exception;
+    }
+
+    /** What a test saw, for the failure message of a wait that timed out. */
+    @FunctionalInterface
+    public interface Seen {
+        String describe() throws Exception;
     }
 }

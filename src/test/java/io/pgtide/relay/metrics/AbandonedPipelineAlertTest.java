@@ -1,4 +1,4 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package io.pgtide.relay.relay;
+package io.pgtide.relay.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,7 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,17 +40,17 @@ class GracefulShutdownTest {
                     .replace("{{kafka.brokers:localhost:9092}}", broker.bootstrapServers()));
             try (ChildRelay child = ChildRelay.start(db, routes, "child", Map.of());
                  Producers producers = Producers.background(db, "orders", 2, 200)) {
-                await(Duration.ofSeconds(60), () -> Locks.held(db, "child", PIPELINE) && offset(db) > 0);
+                await(Duration.ofSeconds(60), "the child relay to own the pipeline and deliver", () -> Locks.held(db, "child", PIPELINE) && offset(db, PIPELINE) > 0);
                 try (RelayHarness next = RelayHarness.start(db, routes, "next")) {
                     Thread.sleep(500);
                     child.process().destroy();
                     assertTrue(child.process().waitFor(30, TimeUnit.SECONDS), "the child exits within the drain timeout");
                     String output = child.output();
-                    await(Duration.ofSeconds(5), () -> next.owns(PIPELINE));
+                    await(Duration.ofSeconds(5), "the next relay to take the pipeline", () -> next.owns(PIPELINE));
                     Thread.sleep(1000);
                     List<Long> committed = producers.stop();
                     long last = db.queryOne(Long.class, "SELECT id FROM tide.tide_outbox_messages ORDER BY tx DESC, id DESC LIMIT 1");
-                    await(Duration.ofSeconds(60), () -> offset(db) == last);
+                    await(Duration.ofSeconds(60), "the offset to reach the last row", () -> offset(db, PIPELINE) == last);
 
                     Map<Long, Integer> copies = Kafka.copiesById(broker.bootstrapServers(), "graceful", committed,
                             Duration.ofSeconds(30));
@@ -58,24 +60,5 @@ class GracefulShutdownTest {
                 }
             }
         }
-    }
-
-    private static long offset(TestDatabase db) throws Exception {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", PIPELINE);
-        return id == null ? -1 : id;
-    }
-
-    private static void await(Duration timeout, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s");
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    interface Check {
-        boolean holds() throws Exception;
     }
 }

@@ -1,4 +1,4 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay.route;
 
 import static io.pgtide.relay.testing.Pipelines.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay.retention;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

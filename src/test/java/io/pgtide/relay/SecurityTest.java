@@ -1,4 +1,4 @@
-package io.pgtide.relay.security;
+package io.pgtide.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,7 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay.metrics;
 
+import static io.pgtide.relay.testing.Pipelines.await;
+import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +47,7 @@ class MetricsEndpointTest {
             }
             try (RelayHarness relay = RelayHarness.start(db, routes, "scraped")) {
                 long last = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
-                waitFor(() -> offset(db, "p") == last && offset(db, "q") == 0);
+                await(Duration.ofSeconds(20), "p to reach the last row while q delivers nothing", () -> offset(db, "p") == last && offset(db, "q") == 0);
                 // q is held up by an open write transaction: its pending count and the open age show it
                 try (Connection open = db.connect(); Statement st = open.createStatement()) {
                     open.setAutoCommit(false);
@@ -77,21 +79,6 @@ class MetricsEndpointTest {
                 HttpResponse<String> ready = Scrape.get(relay.managementUrl() + "/observe/health/ready");
                 assertEquals(200, ready.statusCode(), ready.body());
             }
-        }
-    }
-
-    private static long offset(TestDatabase db, String pipeline) throws Exception {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline);
-        return id == null ? -1 : id;
-    }
-
-    private static void waitFor(HotReloadTest.Check check) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out");
-            }
-            Thread.sleep(50);
         }
     }
 }

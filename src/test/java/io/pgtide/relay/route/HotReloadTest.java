@@ -1,4 +1,4 @@
-package io.pgtide.relay.ops;
+package io.pgtide.relay.route;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
@@ -86,22 +87,12 @@ class HotReloadTest {
                 pipeline, version, id);
     }
 
-    private void await(String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; delivered: " + db.queryOne(String.class,
-                        "SELECT string_agg(pipeline || version || ':' || coalesce(id::text, 'null'), ' ') FROM delivered")
-                        + "; routes: " + relay.context().getRoutes().stream().map(r -> r.getId() + "="
-                        + relay.context().getRouteController().getRouteStatus(r.getId())).toList()
-                        + "; offsets: " + db.queryOne(String.class, "SELECT string_agg(pipeline || ':' || last_id, ' ') FROM tide.relay_consumer_offsets"));
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    interface Check {
-        boolean holds() throws Exception;
+    private void await(String what, Pipelines.Check check) throws Exception {
+        Pipelines.await(Duration.ofSeconds(15), what, check, () -> "delivered: " + db.queryOne(String.class,
+                "SELECT string_agg(pipeline || version || ':' || coalesce(id::text, 'null'), ' ') FROM delivered")
+                + "; routes: " + relay.context().getRoutes().stream().map(r -> r.getId() + "="
+                + relay.context().getRouteController().getRouteStatus(r.getId())).toList()
+                + "; offsets: " + db.queryOne(String.class, "SELECT string_agg(pipeline || ':' || last_id, ' ') FROM tide.relay_consumer_offsets"));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.pgtide.relay.relay;
+package io.pgtide.relay.route;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +42,7 @@ class RetrySettingsTest {
                   uri: "sql:SELECT * FROM tide.relay_poll('%1$s', 'orders')"
                   parameters: { useIterator: false, greedy: true, delay: 100 }
                   steps:
-                    - bean: { beanType: "io.pgtide.relay.relay.RetrySettingsTest$FlakySink", method: send }
+                    - bean: { beanType: "io.pgtide.relay.route.RetrySettingsTest$FlakySink", method: send }
             """;
 
     private static final String OWN_RETRIES = """
