@@ -13,12 +13,18 @@ COMMENT ON SCHEMA tide IS 'pg_tide transactional outbox';
 CREATE FUNCTION tide.version() RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT '0.2.0'::text $$;
 
--- Names of outboxes, pipelines and relay groups: they become metric labels, lock keys and
--- Kafka headers, so keep them to a plain, printable alphabet.
+-- The one rule for names of outboxes, inboxes, pipelines and relay groups: they become metric labels,
+-- lock keys, table names and Kafka headers, so a plain, printable alphabet. The relay checks names it
+-- cannot ask the database about (settings, route files) with the same rule (RelaySettings.name).
+CREATE FUNCTION tide.is_name(p_name text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'
+$$;
+
 CREATE FUNCTION tide.check_name(p_kind text, p_name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF p_name IS NULL OR p_name !~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$' THEN
+    IF NOT coalesce(tide.is_name(p_name), false) THEN
         RAISE EXCEPTION 'pg_tide: invalid % name %', p_kind, coalesce(quote_literal(p_name), 'NULL')
             USING ERRCODE = 'invalid_name',
                   HINT = 'A name starts with a letter and has at most 63 letters, digits, "_", "." or "-".';
@@ -27,7 +33,7 @@ BEGIN
 END $$;
 
 CREATE TABLE tide.tide_outbox_config (
-    outbox_name     text PRIMARY KEY CHECK (outbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'),
+    outbox_name     text PRIMARY KEY CHECK (tide.is_name(outbox_name)),
     retention_hours integer NOT NULL DEFAULT 24 CHECK (retention_hours >= 0),
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- a pipeline of this outbox last polled nothing: publishers notify (channel pg_tide) to wake it.
@@ -125,18 +131,42 @@ LANGUAGE sql STABLE AS $$
         'pg_tide/' || coalesce(p_group, tide.relay_group()) || '/' || p_pipeline, 0)
 $$;
 
--- True when this session holds the pipeline's advisory lock (pg_try_advisory_lock(bigint)).
+-- The sessions holding the advisory locks of pipelines (tide.relay_lock_key), in one look at pg_locks: the
+-- relay's lock watch checks all the locks it holds with one call.
+CREATE FUNCTION tide.relay_lock_pids(p_pipelines text[], p_group text DEFAULT NULL)
+RETURNS TABLE (pipeline text, pid integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT k.pipeline, l.pid
+    FROM (SELECT p.pipeline, tide.relay_lock_key(p.pipeline, p_group) AS key
+          FROM pg_catalog.unnest(p_pipelines) p(pipeline)) k
+    JOIN pg_catalog.pg_locks l
+      ON l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+$$;
+
+-- True when this session holds the pipeline's advisory lock.
 CREATE FUNCTION tide.relay_lock_held(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    WITH k AS (SELECT tide.relay_lock_key(p_pipeline, p_group) AS key)
-    SELECT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_locks l, k
-        WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
-          AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-          AND l.classid = ((k.key >> 32) & 4294967295)::oid
-          AND l.objid = (k.key & 4294967295)::oid
-          AND l.objsubid = 1)
+    SELECT EXISTS (SELECT 1 FROM tide.relay_lock_pids(ARRAY[p_pipeline], p_group) h
+                   WHERE h.pid = pg_catalog.pg_backend_pid())
 $$;
+
+-- Takes the pipeline's advisory lock for this session if it is free: true when this session holds it now,
+-- false when another one does, NULL on a standby, which runs no pipeline and so takes no lock.
+CREATE FUNCTION tide.relay_try_lock(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL
+                ELSE pg_catalog.pg_try_advisory_lock(tide.relay_lock_key(p_pipeline, p_group)) END
+$$;
+
+-- The stable id of an outbox message, "<outbox>:<id>": what sinks carry, inboxes keep once and dead letters
+-- cite. tide.message_outbox reads the outbox back out of it (a name never holds ':').
+CREATE FUNCTION tide.message_id(p_outbox text, p_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT p_outbox || ':' || p_id $$;
+
+CREATE FUNCTION tide.message_outbox(p_message_id text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pg_catalog.split_part(p_message_id, ':', 1) $$;
 
 ------------------------------------------------------------------------------------------------
 -- Outboxes
@@ -362,9 +392,10 @@ END $$;
 CREATE FUNCTION tide.relay_poll(p_pipeline text, p_outbox text, p_limit integer DEFAULT 1000,
                                 p_group text DEFAULT NULL, p_max_bytes bigint DEFAULT 8388608)
 RETURNS TABLE (pipeline text, outbox_name text, id bigint, tx xid8, key text, payload jsonb,
-               headers jsonb, created_at timestamptz)
+               headers jsonb, created_at timestamptz, message_id text)
 LANGUAGE sql STABLE AS $$
-    SELECT p_pipeline, w.outbox_name, w.id, w.tx, w.key, w.payload, w.headers, w.created_at
+    SELECT p_pipeline, w.outbox_name, w.id, w.tx, w.key, w.payload, w.headers, w.created_at,
+           tide.message_id(w.outbox_name, w.id)
     FROM (
         SELECT m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers, m.created_at,
                -- bytes of the rows before this one; a row inserted without outbox_publish counts its stored size
@@ -675,16 +706,9 @@ $$;
 -- Definer rights: pg_stat_activity hides other roles' sessions.
 CREATE FUNCTION tide.relay_lock_holder(p_pipeline text, p_group text DEFAULT NULL) RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    WITH k AS (SELECT tide.relay_lock_key(p_pipeline, p_group) AS key)
-    SELECT coalesce(nullif(a.application_name, ''), 'session') || ' (pid ' || l.pid || ')'
-    FROM pg_catalog.pg_locks l
-    CROSS JOIN k
-    LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted
-      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-      AND l.classid = ((k.key >> 32) & 4294967295)::oid
-      AND l.objid = (k.key & 4294967295)::oid
-      AND l.objsubid = 1
+    SELECT coalesce(nullif(a.application_name, ''), 'session') || ' (pid ' || h.pid || ')'
+    FROM tide.relay_lock_pids(ARRAY[p_pipeline], p_group) h
+    LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid
     LIMIT 1
 $$;
 
@@ -836,7 +860,7 @@ END $$;
 ------------------------------------------------------------------------------------------------
 
 CREATE TABLE tide.tide_inbox_config (
-    inbox_name text PRIMARY KEY CHECK (inbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,56}$'),
+    inbox_name text PRIMARY KEY CHECK (tide.is_name(inbox_name) AND length(inbox_name) <= 57),
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -921,7 +945,7 @@ BEGIN
     EXECUTE format($dml$
         INSERT INTO tide.%I (event_id, source, key, headers, payload)
         SELECT a.e ->> 'id',
-               coalesce(a.e ->> 'source', split_part(a.e ->> 'id', ':', 1)),
+               coalesce(a.e ->> 'source', tide.message_outbox(a.e ->> 'id')),
                a.e ->> 'key',
                coalesce(nullif(a.e -> 'headers', 'null'::jsonb), '{}'::jsonb),
                a.e -> 'payload'
@@ -1046,7 +1070,7 @@ BEGIN
     END IF;
     INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers, size_bytes)
     SELECT d.outbox_name, d.key, d.payload, h, pg_column_size(d.payload) + pg_column_size(h)
-    FROM (SELECT d.headers || jsonb_build_object('pg_tide_requeued_from', d.outbox_name || ':' || d.message_id)) r(h)
+    FROM (SELECT d.headers || jsonb_build_object('pg_tide_requeued_from', tide.message_id(d.outbox_name, d.message_id))) r(h)
     RETURNING id INTO new_id;
     UPDATE tide.relay_dlq SET resolved_at = now(), resolution = 'requeued as ' || new_id WHERE dlq_id = p_dlq_id;
     RETURN new_id;
