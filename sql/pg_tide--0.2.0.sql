@@ -13,12 +13,18 @@ COMMENT ON SCHEMA tide IS 'pg_tide transactional outbox';
 CREATE FUNCTION tide.version() RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT '0.2.0'::text $$;
 
--- Names of outboxes, pipelines and relay groups: they become metric labels, lock keys and
--- Kafka headers, so keep them to a plain, printable alphabet.
+-- The one rule for names of outboxes, inboxes, pipelines and relay groups: they become metric labels,
+-- lock keys, table names and Kafka headers, so a plain, printable alphabet. The relay checks names it
+-- cannot ask the database about (settings, route files) with the same rule (RelaySettings.name).
+CREATE FUNCTION tide.is_name(p_name text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'
+$$;
+
 CREATE FUNCTION tide.check_name(p_kind text, p_name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF p_name IS NULL OR p_name !~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$' THEN
+    IF NOT coalesce(tide.is_name(p_name), false) THEN
         RAISE EXCEPTION 'pg_tide: invalid % name %', p_kind, coalesce(quote_literal(p_name), 'NULL')
             USING ERRCODE = 'invalid_name',
                   HINT = 'A name starts with a letter and has at most 63 letters, digits, "_", "." or "-".';
@@ -27,7 +33,7 @@ BEGIN
 END $$;
 
 CREATE TABLE tide.tide_outbox_config (
-    outbox_name     text PRIMARY KEY CHECK (outbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'),
+    outbox_name     text PRIMARY KEY CHECK (tide.is_name(outbox_name)),
     retention_hours integer NOT NULL DEFAULT 24 CHECK (retention_hours >= 0),
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- a pipeline of this outbox last polled nothing: publishers notify (channel pg_tide) to wake it.
@@ -83,7 +89,33 @@ CREATE TABLE tide.relay_consumer_offsets (
     paused_by   text,
     -- where the pipeline started when it registered: earliest, latest or a timestamp (tide.relay_register)
     start_position text NOT NULL DEFAULT 'earliest',
+    -- delivery health (tide.relay_failed), reset by each delivery (tide.relay_advance): the sink's last error, the
+    -- failed sends since the last delivery, and when a batch last used up its retries
+    last_error  text,
+    last_error_at timestamptz,
+    consecutive_failures integer NOT NULL DEFAULT 0,
+    gave_up_at  timestamptz,
     PRIMARY KEY (relay_group, pipeline, outbox_name)
+);
+
+-- Dead letters: messages a sink rejected for good, set aside so their neighbours flow on (functions below).
+CREATE TABLE tide.relay_dlq (
+    dlq_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relay_group  text NOT NULL,
+    pipeline     text NOT NULL,
+    outbox_name  text NOT NULL,
+    message_id   bigint NOT NULL,
+    tx           xid8 NOT NULL,
+    key          text,
+    payload      jsonb NOT NULL,
+    headers      jsonb NOT NULL,
+    error        text NOT NULL,
+    attempts     integer NOT NULL,
+    failed_at    timestamptz NOT NULL DEFAULT now(),
+    resolved_at  timestamptz,
+    resolution   text,
+    -- a dead letter delivered twice by a failover lands once
+    UNIQUE (relay_group, pipeline, outbox_name, message_id)
 );
 
 -- The relay group of this session: the relay sets pg_tide.relay_group when it connects.
@@ -99,18 +131,42 @@ LANGUAGE sql STABLE AS $$
         'pg_tide/' || coalesce(p_group, tide.relay_group()) || '/' || p_pipeline, 0)
 $$;
 
--- True when this session holds the pipeline's advisory lock (pg_try_advisory_lock(bigint)).
+-- The sessions holding the advisory locks of pipelines (tide.relay_lock_key), in one look at pg_locks: the
+-- relay's lock watch checks all the locks it holds with one call.
+CREATE FUNCTION tide.relay_lock_pids(p_pipelines text[], p_group text DEFAULT NULL)
+RETURNS TABLE (pipeline text, pid integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT k.pipeline, l.pid
+    FROM (SELECT p.pipeline, tide.relay_lock_key(p.pipeline, p_group) AS key
+          FROM pg_catalog.unnest(p_pipelines) p(pipeline)) k
+    JOIN pg_catalog.pg_locks l
+      ON l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+$$;
+
+-- True when this session holds the pipeline's advisory lock.
 CREATE FUNCTION tide.relay_lock_held(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    WITH k AS (SELECT tide.relay_lock_key(p_pipeline, p_group) AS key)
-    SELECT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_locks l, k
-        WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
-          AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-          AND l.classid = ((k.key >> 32) & 4294967295)::oid
-          AND l.objid = (k.key & 4294967295)::oid
-          AND l.objsubid = 1)
+    SELECT EXISTS (SELECT 1 FROM tide.relay_lock_pids(ARRAY[p_pipeline], p_group) h
+                   WHERE h.pid = pg_catalog.pg_backend_pid())
 $$;
+
+-- Takes the pipeline's advisory lock for this session if it is free: true when this session holds it now,
+-- false when another one does, NULL on a standby, which runs no pipeline and so takes no lock.
+CREATE FUNCTION tide.relay_try_lock(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL
+                ELSE pg_catalog.pg_try_advisory_lock(tide.relay_lock_key(p_pipeline, p_group)) END
+$$;
+
+-- The stable id of an outbox message, "<outbox>:<id>": what sinks carry, inboxes keep once and dead letters
+-- cite. tide.message_outbox reads the outbox back out of it (a name never holds ':').
+CREATE FUNCTION tide.message_id(p_outbox text, p_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT p_outbox || ':' || p_id $$;
+
+CREATE FUNCTION tide.message_outbox(p_message_id text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pg_catalog.split_part(p_message_id, ':', 1) $$;
 
 ------------------------------------------------------------------------------------------------
 -- Outboxes
@@ -336,9 +392,10 @@ END $$;
 CREATE FUNCTION tide.relay_poll(p_pipeline text, p_outbox text, p_limit integer DEFAULT 1000,
                                 p_group text DEFAULT NULL, p_max_bytes bigint DEFAULT 8388608)
 RETURNS TABLE (pipeline text, outbox_name text, id bigint, tx xid8, key text, payload jsonb,
-               headers jsonb, created_at timestamptz)
+               headers jsonb, created_at timestamptz, message_id text)
 LANGUAGE sql STABLE AS $$
-    SELECT p_pipeline, w.outbox_name, w.id, w.tx, w.key, w.payload, w.headers, w.created_at
+    SELECT p_pipeline, w.outbox_name, w.id, w.tx, w.key, w.payload, w.headers, w.created_at,
+           tide.message_id(w.outbox_name, w.id)
     FROM (
         SELECT m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers, m.created_at,
                -- bytes of the rows before this one; a row inserted without outbox_publish counts its stored size
@@ -381,19 +438,41 @@ BEGIN
     END IF;
     UPDATE tide.relay_consumer_offsets o
     SET last_tx = p_tx, last_id = p_id, updated_at = now(), last_seen_at = now(),
-        owner = coalesce(nullif(current_setting('application_name'), ''), 'relay') || ' (pid ' || pg_backend_pid() || ')'
+        owner = coalesce(nullif(current_setting('application_name'), ''), 'relay') || ' (pid ' || pg_backend_pid() || ')',
+        consecutive_failures = 0, gave_up_at = NULL
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox
       AND (o.last_tx, o.last_id) < (p_tx, p_id);
     IF FOUND THEN
         RETURN true;
     END IF;
-    PERFORM FROM tide.relay_consumer_offsets o
+    -- delivered, but not ahead (a former owner advanced past it): the sink still took it, so the run of failures ends
+    UPDATE tide.relay_consumer_offsets o SET consecutive_failures = 0, gave_up_at = NULL
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: pipeline "%" on outbox "%" (relay group "%") is not registered', p_pipeline, p_outbox, g
             USING ERRCODE = 'undefined_object';
     END IF;
     RETURN false;
+END $$;
+
+-- A send of the pipeline's batch failed with p_error; p_gave_up: the batch used up its retries and goes back to be
+-- polled again. Kept until the next delivery (tide.relay_advance) for tide.consumer_lag's state. Fenced like the
+-- advance: a relay that lost the pipeline cannot write its failures over the new owner's.
+CREATE FUNCTION tide.relay_failed(p_pipeline text, p_outbox text, p_error text, p_gave_up boolean DEFAULT false,
+                                  p_group text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
+        RAISE EXCEPTION 'pg_tide: failure of pipeline "%" (relay group "%") not recorded: this session does not hold its lock',
+            p_pipeline, g USING ERRCODE = 'lock_not_available';
+    END IF;
+    UPDATE tide.relay_consumer_offsets o
+    SET consecutive_failures = o.consecutive_failures + CASE WHEN p_gave_up THEN 0 ELSE 1 END,
+        gave_up_at = CASE WHEN p_gave_up THEN now() ELSE o.gave_up_at END,
+        last_error = left(coalesce(p_error, 'unknown error'), 2000), last_error_at = now()
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
 END $$;
 
 ------------------------------------------------------------------------------------------------
@@ -627,22 +706,18 @@ $$;
 -- Definer rights: pg_stat_activity hides other roles' sessions.
 CREATE FUNCTION tide.relay_lock_holder(p_pipeline text, p_group text DEFAULT NULL) RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    WITH k AS (SELECT tide.relay_lock_key(p_pipeline, p_group) AS key)
-    SELECT coalesce(nullif(a.application_name, ''), 'session') || ' (pid ' || l.pid || ')'
-    FROM pg_catalog.pg_locks l
-    CROSS JOIN k
-    LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted
-      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-      AND l.classid = ((k.key >> 32) & 4294967295)::oid
-      AND l.objid = (k.key & 4294967295)::oid
-      AND l.objsubid = 1
+    SELECT coalesce(nullif(a.application_name, ''), 'session') || ' (pid ' || h.pid || ')'
+    FROM tide.relay_lock_pids(ARRAY[p_pipeline], p_group) h
+    LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid
     LIMIT 1
 $$;
 
 -- Per pipeline: where it stands and what it still has to deliver. unseen_seconds: time since the
 -- pipeline last polled or advanced (to within 30 s). A registration nobody polls any more still holds
 -- retention back at its offset; this column, not a silent growth of the outbox, shows it.
+-- state, first that applies: paused (tide.relay_pause); unowned (no session holds its lock); failing (a batch
+-- used up its retries since the last delivery and is polled again); retrying (a send failed since the last
+-- delivery); running. consecutive_failures counts the failed sends since the last delivery.
 CREATE VIEW tide.consumer_lag AS
 SELECT o.relay_group,
        o.pipeline,
@@ -654,12 +729,24 @@ SELECT o.relay_group,
        p.pending,
        coalesce(extract(epoch FROM now() - p.oldest), 0)::double precision AS oldest_pending_age_seconds,
        tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds,
-       tide.relay_lock_holder(o.pipeline, o.relay_group) AS lock_holder,
+       h.holder AS lock_holder,
        extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds,
        o.paused_at,
        o.paused_by,
-       o.start_position
+       o.start_position,
+       CASE WHEN o.paused_at IS NOT NULL THEN 'paused'
+            WHEN h.holder IS NULL THEN 'unowned'
+            WHEN o.gave_up_at IS NOT NULL THEN 'failing'
+            WHEN o.consecutive_failures > 0 THEN 'retrying'
+            ELSE 'running' END AS state,
+       o.consecutive_failures,
+       o.last_error,
+       o.last_error_at,
+       (SELECT count(*) FROM tide.relay_dlq d
+        WHERE d.relay_group = o.relay_group AND d.pipeline = o.pipeline AND d.outbox_name = o.outbox_name
+          AND d.resolved_at IS NULL) AS open_dead_letters
 FROM tide.relay_consumer_offsets o
+CROSS JOIN LATERAL (SELECT tide.relay_lock_holder(o.pipeline, o.relay_group) AS holder) h
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
     FROM tide.tide_outbox_messages m
@@ -773,7 +860,7 @@ END $$;
 ------------------------------------------------------------------------------------------------
 
 CREATE TABLE tide.tide_inbox_config (
-    inbox_name text PRIMARY KEY CHECK (inbox_name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,56}$'),
+    inbox_name text PRIMARY KEY CHECK (tide.is_name(inbox_name) AND length(inbox_name) <= 57),
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -858,7 +945,7 @@ BEGIN
     EXECUTE format($dml$
         INSERT INTO tide.%I (event_id, source, key, headers, payload)
         SELECT a.e ->> 'id',
-               coalesce(a.e ->> 'source', split_part(a.e ->> 'id', ':', 1)),
+               coalesce(a.e ->> 'source', tide.message_outbox(a.e ->> 'id')),
                a.e ->> 'key',
                coalesce(nullif(a.e -> 'headers', 'null'::jsonb), '{}'::jsonb),
                a.e -> 'payload'
@@ -926,25 +1013,6 @@ REVOKE EXECUTE ON FUNCTION tide.inbox_mark_failed(text, text, text) FROM PUBLIC;
 -- Dead letters: messages a sink rejected for good, set aside so their neighbours flow on
 ------------------------------------------------------------------------------------------------
 
-CREATE TABLE tide.relay_dlq (
-    dlq_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    relay_group  text NOT NULL,
-    pipeline     text NOT NULL,
-    outbox_name  text NOT NULL,
-    message_id   bigint NOT NULL,
-    tx           xid8 NOT NULL,
-    key          text,
-    payload      jsonb NOT NULL,
-    headers      jsonb NOT NULL,
-    error        text NOT NULL,
-    attempts     integer NOT NULL,
-    failed_at    timestamptz NOT NULL DEFAULT now(),
-    resolved_at  timestamptz,
-    resolution   text,
-    -- a dead letter delivered twice by a failover lands once
-    UNIQUE (relay_group, pipeline, outbox_name, message_id)
-);
-
 -- The sink rejected a batch for good: deliver one message at a time up to (p_tx, p_id). Fenced.
 CREATE FUNCTION tide.relay_isolate(p_pipeline text, p_outbox text, p_tx xid8, p_id bigint,
                                    p_group text DEFAULT NULL) RETURNS void
@@ -1002,7 +1070,7 @@ BEGIN
     END IF;
     INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers, size_bytes)
     SELECT d.outbox_name, d.key, d.payload, h, pg_column_size(d.payload) + pg_column_size(h)
-    FROM (SELECT d.headers || jsonb_build_object('pg_tide_requeued_from', d.outbox_name || ':' || d.message_id)) r(h)
+    FROM (SELECT d.headers || jsonb_build_object('pg_tide_requeued_from', tide.message_id(d.outbox_name, d.message_id))) r(h)
     RETURNING id INTO new_id;
     UPDATE tide.relay_dlq SET resolved_at = now(), resolution = 'requeued as ' || new_id WHERE dlq_id = p_dlq_id;
     RETURN new_id;

@@ -311,7 +311,7 @@ public final class DrainBenchmark {
                     List<OutboxRow> rows = new ArrayList<>(BATCH);
                     for (int id = sent + 1; id <= Math.min(sent + BATCH, messages); id++) {
                         rows.add(new OutboxRow("send-half", "orders", id, Long.toString(1000 + id), "c" + (id % 97), payload,
-                                "{\"type\": \"order.created\"}", "2026-12-05 18:35:31.123456+00"));
+                                "{\"type\": \"order.created\"}", "2026-12-05 18:35:31.123456+00", "orders:" + id));
                     }
                     Exchange batch = endpoint.createExchange();
                     batch.getMessage().setBody(rows);

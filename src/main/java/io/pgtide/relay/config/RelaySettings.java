@@ -34,7 +34,7 @@ public final class RelaySettings {
     public static final String CAMEL_CLI = "PG_TIDE_CAMEL_CLI";
     public static final String TRACING = "PG_TIDE_TRACING";
 
-    /** Same alphabet as tide.check_name in the extension. */
+    /** tide.is_name's rule, for names checked before a database is at hand (ExtensionInputTest). */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
     private final Function<String, String> source;

@@ -106,9 +106,7 @@ public final class LockSession implements AutoCloseable {
         if (held) {
             return Attempt.ACQUIRED;
         }
-        try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
-                        + " ELSE pg_try_advisory_lock(tide.relay_lock_key(?)) END")) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT tide.relay_try_lock(?)")) {
             ps.setString(1, pipeline);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

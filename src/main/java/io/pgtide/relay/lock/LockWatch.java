@@ -16,7 +16,7 @@ import java.util.function.Supplier;
 
 /**
  * Checks every interval, with one query on a session of its own, that each lock session of this relay still
- * holds its lock (pg_locks shows the session's process holding an advisory lock): the cost of watching does
+ * holds its lock ({@code tide.relay_lock_pids} shows the session's process holding it): the cost of watching does
  * not grow with the number of pipelines. A session that no longer holds its lock is marked lost, which
  * tells its owner at once. When the watch itself cannot ask, each session is checked on its own instead.
  * A second query finds which of the held pipelines an operator paused ({@code tide.relay_paused}), and tells
@@ -47,9 +47,9 @@ final class LockWatch extends PeriodicService {
         if (held.isEmpty()) {
             return;
         }
-        Set<Integer> holding;
+        Set<String> holding;
         try {
-            holding = holdingPids(held);
+            holding = holdingPipelines(held);
         } catch (SQLException e) {
             closeSession();
             // unable to ask for all at once: each session answers for itself
@@ -57,7 +57,7 @@ final class LockWatch extends PeriodicService {
             throw e;
         }
         for (LockSession lock : held) {
-            if (!holding.contains(lock.backendPid())) {
+            if (!holding.contains(holder(lock.pipeline(), lock.backendPid()))) {
                 lock.markLost();
             }
         }
@@ -80,24 +80,27 @@ final class LockWatch extends PeriodicService {
         }
     }
 
-    private Set<Integer> holdingPids(List<LockSession> held) throws SQLException {
+    /** Each pipeline with the process that holds its lock ({@link #holder}), asked once for all. */
+    private Set<String> holdingPipelines(List<LockSession> held) throws SQLException {
         if (session == null) {
             session = database.openSession("pg_tide " + instance + " lock watch");
         }
         session.setNetworkTimeout(DIRECT, timeoutMillis);
-        Integer[] pids = held.stream().map(LockSession::backendPid).toArray(Integer[]::new);
-        Array array = session.createArrayOf("int4", pids);
-        try (PreparedStatement ps = session.prepareStatement(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = ANY (?)")) {
-            ps.setArray(1, array);
-            Set<Integer> holding = new HashSet<>();
+        Array pipelines = session.createArrayOf("text", held.stream().map(LockSession::pipeline).toArray());
+        try (PreparedStatement ps = session.prepareStatement("SELECT pipeline, pid FROM tide.relay_lock_pids(?)")) {
+            ps.setArray(1, pipelines);
+            Set<String> holding = new HashSet<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    holding.add(rs.getInt(1));
+                    holding.add(holder(rs.getString(1), rs.getInt(2)));
                 }
             }
             return holding;
         }
+    }
+
+    private static String holder(String pipeline, int pid) {
+        return pid + "/" + pipeline;
     }
 
     private void closeSession() {

@@ -20,7 +20,7 @@ import org.apache.camel.support.DefaultMessage;
  */
 public final class OutboxMessages implements Processor {
 
-    /** Stable message id, {@code <outbox>:<id>}: the same on every redelivery, for deduplication. */
+    /** Stable message id ({@code tide.message_id}): the same on every redelivery, for deduplication. */
     public static final String MESSAGE_ID = "pg_tide_message_id";
     public static final String OUTBOX = "pg_tide_outbox";
     public static final String ID = "pg_tide_id";
@@ -64,15 +64,13 @@ public final class OutboxMessages implements Processor {
             }
             message.getHeaders().putAll(parsed);
         }
-        String id = Long.toString(row.id());
-        String messageId = row.outbox() + ":" + id;
         message.setHeader(OUTBOX, row.outbox());
-        message.setHeader(ID, id);
-        message.setHeader(MESSAGE_ID, messageId);
+        message.setHeader(ID, Long.toString(row.id()));
+        message.setHeader(MESSAGE_ID, row.messageId());
         if (row.key() != null) {
             message.setHeader(KEY, row.key());
         }
-        message.setMessageId(messageId);
+        message.setMessageId(row.messageId());
         message.setBody(row.payload());
         return message;
     }

@@ -14,18 +14,20 @@ import java.util.Map;
  * @param headers  the JSON object of headers, or null
  * @param created  when the row was written (timestamptz as text), read as {@link CreatedAt} only by the steps that
  *                 need it: most pipelines never parse it
+ * @param messageId its stable id, {@code tide.message_id}
  */
 public record OutboxRow(String pipeline, String outbox, long id, String tx, String key, String payload, String headers,
-        String created) {
+        String created, String messageId) {
 
     /** The columns of a poll, in the order of the record's components. */
-    static final String[] COLUMNS = {"pipeline", "outbox_name", "id", "tx", "key", "payload", "headers", "created_at"};
+    static final String[] COLUMNS = {"pipeline", "outbox_name", "id", "tx", "key", "payload", "headers", "created_at",
+        "message_id"};
 
     /** A row that came as a column map (a poll through a row mapper other than {@link OutboxRowMapperFactory}'s). */
     static OutboxRow of(Map<?, ?> row) {
         return new OutboxRow(text(row.get(COLUMNS[0])), text(row.get(COLUMNS[1])), ((Number) row.get(COLUMNS[2])).longValue(),
                 text(row.get(COLUMNS[3])), text(row.get(COLUMNS[4])), text(row.get(COLUMNS[5])), text(row.get(COLUMNS[6])),
-                created(row.get(COLUMNS[7])));
+                created(row.get(COLUMNS[7])), text(row.get(COLUMNS[8])));
     }
 
     /** A column map holds the driver's Timestamp, printed here the way PostgreSQL prints it in UTC. */

@@ -44,7 +44,7 @@ public final class OutboxRowMapperFactory implements RowMapperFactory {
             }
             return new OutboxRow(rs.getString(columns[0]), rs.getString(columns[1]), rs.getLong(columns[2]),
                     rs.getString(columns[3]), rs.getString(columns[4]), rs.getString(columns[5]), rs.getString(columns[6]),
-                    rs.getString(columns[7]));
+                    rs.getString(columns[7]), rs.getString(columns[8]));
         }
 
         /** The position of each poll column, or none when the result lacks one of them. */

@@ -37,8 +37,8 @@ public final class SweepSchedule extends PeriodicService {
     /** One sweep if this relay gets the sweep lock; returns the rows deleted, or -1 when another relay holds it. */
     public long sweepOnce() throws SQLException {
         try (Connection session = database.openSession("pg_tide sweep")) {
-            try (PreparedStatement ps = session.prepareStatement("SELECT CASE WHEN pg_is_in_recovery() THEN false"
-                    + " ELSE pg_try_advisory_lock(tide.relay_lock_key(?)) END")) {
+            // NULL on a standby, which sweeps nothing
+            try (PreparedStatement ps = session.prepareStatement("SELECT tide.relay_try_lock(?)")) {
                 ps.setString(1, LOCK_NAME);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

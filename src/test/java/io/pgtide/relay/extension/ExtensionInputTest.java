@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -107,6 +109,22 @@ class ExtensionInputTest {
             db.execute("SELECT tide.outbox_create('" + name + "')");
         }
         assertEquals(3, count("SELECT count(*) FROM tide.tide_outbox_config"));
+    }
+
+    /** The relay checks names before it can ask the database (settings, route files): by the same rule. */
+    @Test
+    void relayNamesFollowTheExtensionsRule() throws SQLException {
+        for (String name : List.of("", "1abc", "a b", "x;drop", "a:1", "a".repeat(64), "ünïcode", "abc\n", "_a",
+                "a", "Orders.v2_eu-west", "a".repeat(63), "Z-9")) {
+            boolean valid;
+            try {
+                RelaySettings.name("name", name);
+                valid = true;
+            } catch (SettingException e) {
+                valid = false;
+            }
+            assertEquals(db.queryOne(Boolean.class, "SELECT tide.is_name(?)", name), valid, name);
+        }
     }
 
     @Test

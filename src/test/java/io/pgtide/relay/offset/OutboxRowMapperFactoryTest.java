@@ -30,8 +30,9 @@ class OutboxRowMapperFactoryTest {
             OutboxRow first = assertInstanceOf(OutboxRow.class, polled.get(0));
             OutboxRow second = assertInstanceOf(OutboxRow.class, polled.get(1));
             Map<?, ?> expected = (Map<?, ?>) query(db, "SELECT * FROM tide.tide_outbox_messages ORDER BY tx, id LIMIT 1").get(0);
-            assertEquals(new OutboxRow("p", "orders", ((Number) expected.get("id")).longValue(), expected.get("tx").toString(),
-                    "k1", "{\"n\": 1}", "{\"v\": 2, \"type\": \"created\"}", first.created()), first);
+            long id = ((Number) expected.get("id")).longValue();
+            assertEquals(new OutboxRow("p", "orders", id, expected.get("tx").toString(),
+                    "k1", "{\"n\": 1}", "{\"v\": 2, \"type\": \"created\"}", first.created(), "orders:" + id), first);
             assertEquals(((java.sql.Timestamp) expected.get("created_at")).toInstant(), CreatedAt.parse(first.created()),
                     "created_at as PostgreSQL prints it, read back to the instant the row holds");
             assertEquals(CreatedAt.parse(first.created()), CreatedAt.parse(OutboxRow.of(expected).created()),
