@@ -4,6 +4,7 @@ import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.Objects;
 
 /** Fills an outbox with a backlog in one statement and times a relay draining it, for the sink benchmarks. */
 public final class Backlog {
@@ -66,14 +67,28 @@ public final class Backlog {
         }
     }
 
-    /** Polls a count-like query until it exceeds {@code above} (10 minutes at most); returns the value seen. */
+    /**
+     * Polls a count-like query until it exceeds {@code above}; returns the value seen. Fails once the value has not
+     * moved for two minutes, so that a stalled contender is reported in minutes, not after a fixed long wait.
+     */
     public static long waitAbove(TestDatabase db, String sql, long above) throws SQLException, InterruptedException {
-        for (long deadline = System.nanoTime() + 600_000_000_000L; System.nanoTime() < deadline; Thread.sleep(20)) {
+        Long seen = null;
+        long lastMove = System.nanoTime();
+        while (true) {
             Long value = db.queryOne(Long.class, sql);
             if (value != null && value > above) {
                 return value;
             }
+            if (!Objects.equals(value, seen)) {
+                seen = value;
+                lastMove = System.nanoTime();
+            } else if (System.nanoTime() - lastMove > STALL_NANOS) {
+                throw new IllegalStateException("stalled at " + seen + " (waiting for more than " + above
+                        + ") for 2 minutes: " + sql);
+            }
+            Thread.sleep(20);
         }
-        throw new IllegalStateException("timed out: " + sql);
     }
+
+    private static final long STALL_NANOS = 120_000_000_000L;
 }

@@ -54,7 +54,7 @@ public final class TracingBenchmark {
                     DrainBenchmark.RelayRun run;
                     try (TestDatabase db = TestDatabase.withExtension()) {
                         Backlog.fill(db, messages);
-                        run = DrainBenchmark.relay(db, broker, messages, settings);
+                        run = DrainBenchmark.relay(db, broker, messages, settings, false);
                     }
                     System.out.printf(Locale.ROOT, "  round %d tracing %-3s  first pass %,7.0f msg/s %5.1f us CPU/msg"
                                     + "   warm pass %,7.0f msg/s %5.1f us CPU/msg   peak RSS %3.0f MiB   OTLP %d requests"
