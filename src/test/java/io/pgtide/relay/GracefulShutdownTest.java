@@ -32,8 +32,7 @@ class GracefulShutdownTest {
 
     @Test
     void sigtermMidStreamHandsOverWithNothingLostAndNoDuplicate(@TempDir Path routes) throws Exception {
-        try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withOutbox("orders")) {
             Kafka.createTopic(broker.bootstrapServers(), "graceful", 1);
             Files.writeString(routes.resolve(PIPELINE + ".yaml"), Files.readString(Path.of("routes/orders-to-kafka.yaml"))
                     .replace("kafka:orders", "kafka:graceful")

@@ -60,9 +60,7 @@ class SecurityTest {
 
     @BeforeEach
     void bootstrapLikeCloudNativePg() throws Exception {
-        CnpgBootstrap.dropRoles("relay_user", "nobody_user");
-        db = TestDatabase.create();
-        CnpgBootstrap.apply(db);
+        db = CnpgBootstrap.database("nobody_user");
         db.execute("ALTER ROLE relay_user PASSWORD '" + PASSWORD + "'");
         db.execute("SELECT tide.outbox_create('orders')");
         db.execute("CREATE TABLE victim (x int)");

@@ -73,8 +73,7 @@ public final class LatencyBenchmark {
         if (!wakeup) {
             Files.writeString(file, Files.readString(file).replaceAll("(?m)^\\s*scheduler: .*\\n", ""));
         }
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             try (RelayHarness relay = RelayHarness.start(db, routes, "latency")) {
                 Pipelines.await(Duration.ofSeconds(30), "the pipeline's first poll", () -> Pipelines.offset(db, "latency") >= 0);
                 Map<Long, Long> committedAt = publish(db, rate, seconds);

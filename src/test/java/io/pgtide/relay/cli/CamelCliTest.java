@@ -27,8 +27,7 @@ class CamelCliTest {
     @Test
     void psGetRouteAndGetHealthShowTheRelay() throws Exception {
         String pid = String.valueOf(ProcessHandle.current().pid());
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("SELECT tide.outbox_publish('orders', '{}') FROM generate_series(1, 3)");
             Files.writeString(routes.resolve("orders-to-log.yaml"), """
                     - route:

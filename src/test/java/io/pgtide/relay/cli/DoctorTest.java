@@ -48,9 +48,8 @@ class DoctorTest {
     @Test
     void aHealthySetupPassesEveryCheck(@TempDir Path routes) throws Exception {
         Files.writeString(routes.resolve("orders-to-log.yaml"), LOG_PIPELINE);
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              Database database = new Database(db.url(), "default", "doctor-test", 1)) {
-            db.execute("SELECT tide.outbox_create('orders')");
             db.execute("SELECT tide.outbox_publish('orders', '{}') FROM generate_series(1, 5)");
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay-a")) {
                 long last = lastRow(db, "orders");
@@ -122,10 +121,9 @@ class DoctorTest {
 
     @Test
     void namesTheOpenTransactionThatHoldsDeliveryBack(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              Database database = new Database(db.url(), "default", "doctor-test", 1);
              Connection open = db.connect(); Statement st = open.createStatement()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             st.execute("SET application_name = 'slow-checkout'");
             open.setAutoCommit(false);
             st.execute("SELECT tide.outbox_publish('orders', '{\"order\": 1}')");

@@ -16,10 +16,9 @@ class ForgetTest {
 
     @Test
     void unregistersAPipelineNoRelayRunsAndRefusesOneThatRuns() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              Database database = new Database(db.url(), "default", "forget-test", 1);
              Connection holder = db.connect(); Statement st = holder.createStatement()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             db.execute("SELECT tide.outbox_publish('orders', '{}') FROM generate_series(1, 3)");
             db.execute("SELECT count(*) FROM tide.relay_poll('gone', 'orders')");
             db.execute("SELECT count(*) FROM tide.relay_poll('running', 'orders')");

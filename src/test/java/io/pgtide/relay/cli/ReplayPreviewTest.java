@@ -28,10 +28,9 @@ class ReplayPreviewTest {
 
     @Test
     void printsWhatARewindWouldSendAgainAndMovesNothing() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              Database database = new Database(db.url(), "default", "replay-test", 1);
              Connection relay = db.connect(); Statement st = relay.createStatement()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             List<Long> ids = new ArrayList<>(db.queryList(Long.class, "SELECT tide.outbox_publish('orders',"
                     + " jsonb_build_object('n', g), '{\"h\": \"v\"}', 'k' || g) FROM generate_series(1, 10) g"));
             Thread.sleep(50);

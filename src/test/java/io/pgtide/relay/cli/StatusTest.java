@@ -21,10 +21,9 @@ class StatusTest {
 
     @Test
     void printsEachPipelineAsTextAndJson() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              Database database = new Database(db.url(), "default", "status-test", 1);
              Connection holder = db.connect(); Statement st = holder.createStatement()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             for (int i = 0; i < 3; i++) {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");
             }

@@ -3,6 +3,7 @@ package io.pgtide.relay.deadletter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.Scrape;
@@ -23,29 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeadLetterTest {
 
-    private static final String PIPELINE = """
-            - route:
-                id: to-table
-                routeConfigurationId: pg-tide
-                routePolicy: "#pgTideLock"
-                from:
-                  uri: "sql:SELECT * FROM tide.relay_poll('to-table', 'orders')"
-                  parameters: { useIterator: false, greedy: true, delay: 100 }
-                  steps:
-                    - split:
-                        simple: "${body}"
-                        stopOnException: true
-                        steps:
-                          - to: "sql:INSERT INTO sink (id, payload) VALUES (:#${header.pg_tide_id}::bigint, :#${body}::jsonb)?dataSource=#pgTide"
-            """;
+    private static final String PIPELINE = PipelineYaml.perMessage("to-table", "orders",
+            "sql:INSERT INTO sink (id, payload) VALUES (:#${header.pg_tide_id}::bigint, :#${body}::jsonb)?dataSource=#pgTide");
 
     private TestDatabase db;
 
     @BeforeEach
     void sink() throws Exception {
         System.setProperty("pg-tide.redelivery.delay", "50");
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         db.execute("CREATE TABLE sink (id bigint, payload jsonb)");
         db.execute("CREATE FUNCTION reject() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                 + " IF NEW.payload ? 'poison' THEN RAISE EXCEPTION 'poison refused' USING ERRCODE = '22023'; END IF;"

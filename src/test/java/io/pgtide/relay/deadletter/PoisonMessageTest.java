@@ -72,8 +72,7 @@ class PoisonMessageTest {
             exchange.close();
         });
         server.start();
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         for (int n = 1; n <= 20; n++) {
             db.execute("SELECT tide.outbox_publish('orders', '" + (n == 12 ? "{\"poison\": true}" : "{\"n\": " + n + "}")
                     + "')");

@@ -25,8 +25,7 @@ class ByteBudgetTest {
 
     @BeforeEach
     void createOutbox() throws SQLException {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
     }
 
     @AfterEach

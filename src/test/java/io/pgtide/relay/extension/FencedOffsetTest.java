@@ -21,8 +21,7 @@ class FencedOffsetTest {
 
     @BeforeEach
     void publishThree() throws Exception {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         for (int i = 0; i < 3; i++) {
             db.execute("SELECT tide.outbox_publish('orders', '{\"n\": " + i + "}')");
         }

@@ -26,9 +26,7 @@ class LeastPrivilegeTest {
 
     @BeforeEach
     void bootstrapLikeCloudNativePg() throws SQLException {
-        CnpgBootstrap.dropRoles("relay_user", "nobody_user");
-        db = TestDatabase.create();
-        CnpgBootstrap.apply(db);
+        db = CnpgBootstrap.database("nobody_user");
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute("CREATE ROLE nobody_user LOGIN PASSWORD 'x'");
             st.execute("SELECT tide.outbox_create('orders')");

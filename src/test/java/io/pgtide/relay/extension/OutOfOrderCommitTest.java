@@ -31,8 +31,7 @@ class OutOfOrderCommitTest {
 
     @BeforeEach
     void createOutbox() throws SQLException {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
     }
 
     @AfterEach

@@ -30,8 +30,7 @@ class PublishNotificationTest {
 
     @BeforeEach
     void listen() throws SQLException {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         listener = db.connect();
         try (Statement st = listener.createStatement()) {
             st.execute("LISTEN " + OutboxListener.CHANNEL);

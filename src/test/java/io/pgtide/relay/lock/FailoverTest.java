@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
-import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.KafkaPerClass;
 import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
@@ -19,35 +20,24 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Invariant 3 of docs/DESIGN.md: one owner per pipeline; when it goes, another relay takes over with nothing lost. */
 class FailoverTest {
 
     private static final String PIPELINE = "orders-to-kafka";
-    private static KafkaBroker broker;
+    @RegisterExtension
+    static final KafkaPerClass broker = new KafkaPerClass();
     private TestDatabase db;
     private String topic;
 
-    @BeforeAll
-    static void startBroker() throws Exception {
-        broker = KafkaBroker.start();
-    }
-
-    @AfterAll
-    static void stopBroker() throws Exception {
-        broker.close();
-    }
-
     @BeforeEach
     void outbox(@TempDir Path routes) throws Exception {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         topic = "failover-" + System.nanoTime();
         Kafka.createTopic(broker.bootstrapServers(), topic, 1);
     }
@@ -152,9 +142,7 @@ class FailoverTest {
         Pipelines.await(Duration.ofSeconds(60), "the offset to reach the last row",
                 () -> Pipelines.offset(db, PIPELINE) == last);
         Set<Long> delivered = Kafka.copiesById(broker.bootstrapServers(), topic, committed, Duration.ofSeconds(30)).keySet();
-        Set<Long> lost = new HashSet<>(committed);
-        lost.removeAll(delivered);
-        assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " committed messages lost");
+        OutboxRows.assertNoneLost(committed, delivered);
         assertEquals(new HashSet<>(committed), delivered, "nothing but committed messages delivered");
     }
 }

@@ -40,8 +40,7 @@ class PauseResumeTest {
 
     @Test
     void pauseStopsBothRelaysSurvivesARestartAndResumeContinuesFromTheOffset(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             TableSink sink = TableSink.create(db, routes, PIPELINE, "orders?batchSize=" + BATCH + "&delay=100");
             List<Long> committed;
             long resumedAfter;
@@ -99,8 +98,7 @@ class PauseResumeTest {
 
     @Test
     void pausingAnUnknownPipelineNamesItAndThePauseIsReportedOnce(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("SELECT count(*) FROM tide.relay_poll('p1', 'orders')");
             Exception unknown = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
                     () -> db.execute("SELECT tide.relay_pause('nope')"));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.PgCluster;
+import io.pgtide.relay.testing.PipelineYaml;
+import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,17 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StandbyPromotionTest {
 
-    private static final String PIPELINE = """
-            - route:
-                id: orders-out
-                routeConfigurationId: pg-tide
-                routePolicy: "#pgTideLock"
-                from:
-                  uri: "sql:SELECT * FROM tide.relay_poll('orders-out', 'orders')"
-                  parameters: { useIterator: false, greedy: true, delay: 200 }
-                  steps:
-                    - to: "log:orders-out?level=DEBUG"
-            """;
+    private static final String PIPELINE = PipelineYaml.logging("orders-out", "orders");
 
     @Test
     void aRelayBesideAStandbyIdlesAndStartsAfterPromotion(@TempDir Path routes) throws Exception {
@@ -78,20 +70,18 @@ class StandbyPromotionTest {
     }
 
     private static void awaitReplayed(PgCluster standby, long rows) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Connection c = standby.connect("postgres"); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT count(*) FROM tide.tide_outbox_messages")) {
-                rs.next();
-                if (rs.getLong(1) >= rows) {
-                    return;
-                }
-            } catch (Exception e) {
-                // still starting up
-            }
-            Thread.sleep(100);
+        Pipelines.await(Duration.ofSeconds(30), "the standby to replay the outbox", () -> replayedRows(standby) >= rows);
+    }
+
+    /** The outbox rows the standby has replayed, or -1 while it still starts up. */
+    private static long replayedRows(PgCluster standby) {
+        try (Connection c = standby.connect("postgres"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM tide.tide_outbox_messages")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (Exception e) {
+            return -1;
         }
-        throw new AssertionError("the standby did not replay the outbox");
     }
 
     private static long advisoryLocks(PgCluster cluster) throws Exception {

@@ -30,8 +30,7 @@ class AbandonedPipelineAlertTest {
 
     @Test
     void aDeletedPipelinesRegistrationFiresTheAbandonedAlertAndNotPipelineDown() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("SELECT tide.outbox_publish('orders', '{}') FROM generate_series(1, 3)");
             Files.writeString(routes.resolve("kept.yaml"), pipeline("kept"));
             Path dropped = routes.resolve("dropped.yaml");

@@ -5,6 +5,7 @@ import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.Scrape;
 import io.pgtide.relay.testing.TestDatabase;
@@ -21,26 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** /metrics and the probes while a pipeline runs: the values agree with the database. */
 class MetricsEndpointTest {
 
-    static String pipelineFile(String id, String outbox) {
-        return """
-                - route:
-                    id: %1$s
-                    routeConfigurationId: pg-tide
-                    routePolicy: "#pgTideLock"
-                    from:
-                      uri: "sql:SELECT * FROM tide.relay_poll('%1$s', '%2$s')"
-                      parameters: { useIterator: false, greedy: true, delay: 100 }
-                      steps:
-                        - to: "log:%1$s?level=DEBUG"
-                """.formatted(id, outbox);
-    }
-
     @Test
     void scrapeMatchesTheDatabase(@TempDir Path routes) throws Exception {
-        Files.writeString(routes.resolve("p.yaml"), pipelineFile("p", "orders"));
-        Files.writeString(routes.resolve("q.yaml"), pipelineFile("q", "parked"));
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        Files.writeString(routes.resolve("p.yaml"), PipelineYaml.logging("p", "orders"));
+        Files.writeString(routes.resolve("q.yaml"), PipelineYaml.logging("q", "parked"));
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("SELECT tide.outbox_create('parked')");
             for (int i = 0; i < 25; i++) {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");

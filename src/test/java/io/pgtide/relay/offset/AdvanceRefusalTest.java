@@ -16,10 +16,9 @@ class AdvanceRefusalTest {
 
     @Test
     void eachRefusalOfTheServerHasItsCause() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              Connection relay = db.connect(); Statement st = relay.createStatement();
              Connection publisher = db.connect(); Statement open = publisher.createStatement()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             db.execute("SELECT tide.outbox_publish('orders', '{}')");
             String committedTx = db.queryOne(String.class, "SELECT max(tx)::text FROM tide.tide_outbox_messages");
             long id = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");

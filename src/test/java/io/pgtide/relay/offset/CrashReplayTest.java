@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
-import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.KafkaPerClass;
 import io.pgtide.relay.testing.Locks;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
@@ -19,32 +19,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Invariant 2 of docs/DESIGN.md: the offset moves only after the sink acknowledged; a crash gives duplicates, never a gap. */
 class CrashReplayTest {
 
     private static final String PIPELINE = "orders-to-kafka";
-    private static KafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() throws Exception {
-        broker = KafkaBroker.start();
-    }
-
-    @AfterAll
-    static void stopBroker() throws Exception {
-        broker.close();
-    }
+    @RegisterExtension
+    static final KafkaPerClass broker = new KafkaPerClass();
 
     @Test
     void aCrashAfterTheSinkAcknowledgedButBeforeTheOffsetMovedDeliversTheBatchAgain(@TempDir Path crashing,
             @TempDir Path healthy) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             String topic = "crash-" + System.nanoTime();
             Kafka.createTopic(broker.bootstrapServers(), topic, 1);
             Path file = Pipelines.kafkaPipeline(crashing, PIPELINE, "orders", topic, broker.bootstrapServers());
@@ -77,8 +66,7 @@ class CrashReplayTest {
 
     @Test
     void anOwnerThatLostItsLockMidBatchNeverMovesTheOffset(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             String topic = "fenced-" + System.nanoTime();
             Kafka.createTopic(broker.bootstrapServers(), topic, 1);
             Path file = Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());

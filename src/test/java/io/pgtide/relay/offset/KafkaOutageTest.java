@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -24,8 +24,7 @@ class KafkaOutageTest {
 
     @Test
     void theOffsetWaitsForTheBrokerAndNothingIsSkipped(@TempDir Path routes) throws Exception {
-        try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withOutbox("orders")) {
             Kafka.createTopic(broker.bootstrapServers(), "outage", 1);
             Pipelines.kafkaPipeline(routes, PIPELINE, "orders", "outage", broker.bootstrapServers());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
@@ -47,9 +46,7 @@ class KafkaOutageTest {
 
                 Set<Long> delivered = Kafka.copiesById(broker.bootstrapServers(), "outage", committed,
                         Duration.ofSeconds(30)).keySet();
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(delivered);
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                OutboxRows.assertNoneLost(committed, delivered);
             }
         }
     }

@@ -28,8 +28,7 @@ class LargeMessagesTest {
 
     @Test
     void fortyMessagesOfFiveMibPassThroughTheDefaultHeap() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('big')");
+        try (TestDatabase db = TestDatabase.withOutbox("big")) {
             db.execute("CREATE TABLE delivered (id bigint, chars bigint)");
             // random text: a message keeps its size in memory whatever TOAST makes of it on disk
             db.execute("SELECT tide.outbox_publish('big', jsonb_build_object('blob', string_agg(md5(i::text || ':' || n::text), '')))"

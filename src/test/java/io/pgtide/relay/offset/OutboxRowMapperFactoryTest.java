@@ -20,8 +20,7 @@ class OutboxRowMapperFactoryTest {
 
     @Test
     void aPollBecomesOutboxRowsAndAnyOtherQueryColumnMaps() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("SELECT tide.outbox_publish('orders', '{\"n\": 1}', '{\"type\": \"created\", \"v\": 2}', 'k1')");
             db.execute("SELECT tide.outbox_publish('orders', '{\"n\": 2}', NULL, NULL)");
 

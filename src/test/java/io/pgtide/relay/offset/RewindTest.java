@@ -37,9 +37,7 @@ class RewindTest {
 
     @BeforeEach
     void databaseWithAnOperator() throws SQLException {
-        CnpgBootstrap.dropRoles("relay_user", OPERATOR);
-        db = TestDatabase.create();
-        CnpgBootstrap.apply(db);
+        db = CnpgBootstrap.database(OPERATOR);
         db.execute("CREATE ROLE " + OPERATOR + " LOGIN PASSWORD 'ops'");
         // the grant README documents for whoever may rewind
         db.execute("GRANT USAGE ON SCHEMA tide TO " + OPERATOR);

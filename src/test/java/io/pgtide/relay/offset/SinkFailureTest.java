@@ -3,6 +3,7 @@ package io.pgtide.relay.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.Scrape;
@@ -23,21 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SinkFailureTest {
 
-    private static final String PIPELINE = """
-            - route:
-                id: to-table
-                routeConfigurationId: pg-tide
-                routePolicy: "#pgTideLock"
-                from:
-                  uri: "sql:SELECT * FROM tide.relay_poll('to-table', 'orders')"
-                  parameters: { useIterator: false, greedy: true, delay: 100 }
-                  steps:
-                    - split:
-                        simple: "${body}"
-                        stopOnException: true
-                        steps:
-                          - to: "sql:INSERT INTO sink (id) VALUES (:#${header.pg_tide_id}::bigint)?dataSource=#pgTide"
-            """;
+    private static final String PIPELINE = PipelineYaml.perMessage("to-table", "orders",
+            "sql:INSERT INTO sink (id) VALUES (:#${header.pg_tide_id}::bigint)?dataSource=#pgTide");
 
     @BeforeEach
     void noRetries() {
@@ -52,8 +40,7 @@ class SinkFailureTest {
     @Test
     void aRejectedBatchNeverMovesTheOffsetAndArrivesOnceTheSinkRecovers(@TempDir Path routes) throws Exception {
         Files.writeString(routes.resolve("to-table.yaml"), PIPELINE);
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("CREATE TABLE sink (id bigint)");
             db.execute("CREATE TABLE sink_down (down boolean)");
             db.execute("INSERT INTO sink_down VALUES (false)");
@@ -72,7 +59,9 @@ class SinkFailureTest {
                     db.execute("SELECT tide.outbox_publish('orders', '{}')");
                 }
                 Pipelines.await(Duration.ofSeconds(20), "rejected batches to be counted", () -> sinkFailures(relay) >= 3);
-                Thread.sleep(1000);
+                // two more rejections after those: an advance on failure would have happened by then
+                double counted = sinkFailures(relay);
+                Pipelines.await(Duration.ofSeconds(20), "two more rejected batches", () -> sinkFailures(relay) >= counted + 2);
                 assertEquals(first, Pipelines.offset(db, "to-table"), "a rejected batch does not move the offset");
 
                 db.execute("UPDATE sink_down SET down = false");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -31,27 +32,13 @@ class HotReloadTest {
 
     /** A pipeline whose sink records which version of the file delivered each message. */
     static String pipeline(String id, String version) {
-        return """
-                - route:
-                    id: %1$s
-                    routeConfigurationId: pg-tide
-                    routePolicy: "#pgTideLock"
-                    from:
-                      uri: "sql:SELECT * FROM tide.relay_poll('%1$s', 'orders')"
-                      parameters: { useIterator: false, greedy: true, delay: 100 }
-                      steps:
-                        - split:
-                            simple: "${body}"
-                            stopOnException: true
-                            steps:
-                              - to: "sql:INSERT INTO delivered (pipeline, version, id) VALUES ('%1$s', '%2$s', :#${header.pg_tide_id}::bigint)?dataSource=#pgTide"
-                """.formatted(id, version);
+        return PipelineYaml.perMessage(id, "orders", ("sql:INSERT INTO delivered (pipeline, version, id) VALUES ('%s', '%s',"
+                + " :#${header.pg_tide_id}::bigint)?dataSource=#pgTide").formatted(id, version));
     }
 
     @BeforeEach
     void start() throws Exception {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         db.execute("CREATE TABLE delivered (pipeline text, version text, id bigint)");
         Files.writeString(routes.resolve("a.yaml"), pipeline("a", "v1"));
         Files.writeString(routes.resolve("b.yaml"), pipeline("b", "v1"));

@@ -32,8 +32,7 @@ class PipelineFileCheckTest {
                 Files.copy(sample, routes.resolve(sample.getFileName()));
             }
         }
-        try (TestDatabase db = TestDatabase.withExtension(); LogCapture log = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); LogCapture log = LogCapture.open()) {
             db.execute("CREATE TABLE delivered (pipeline text, id bigint)");
             for (int i = 0; i < 5; i++) {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");

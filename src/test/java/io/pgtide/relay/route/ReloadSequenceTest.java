@@ -68,8 +68,7 @@ class ReloadSequenceTest {
 
     @BeforeEach
     void start() throws Exception {
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
         db.execute("CREATE TABLE delivered (pipeline text, id bigint)");
         Files.writeString(routes.resolve("a.yaml"), fullForm("a", "a"));
         relay = RelayHarness.start(db, routes, "reloader", Map.of(RelaySettings.RELOAD_INTERVAL, RELOAD_MS));

@@ -62,8 +62,7 @@ class RetrySettingsTest {
         System.setProperty("pg-tide.redelivery.maximum", "1");
         System.setProperty("pg-tide.redelivery.delay", "100");
         FlakySink.reset();
-        db = TestDatabase.withExtension();
-        db.execute("SELECT tide.outbox_create('orders')");
+        db = TestDatabase.withOutbox("orders");
     }
 
     @AfterEach

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.route.RouteFolder;
+import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -17,17 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Invariant 7 of docs/DESIGN.md: a broken pipeline file is reported with file and line; the others keep running. */
 class RouteFileErrorTest {
 
-    private static final String GOOD = """
-            - route:
-                id: good
-                routeConfigurationId: pg-tide
-                routePolicy: "#pgTideLock"
-                from:
-                  uri: "sql:SELECT * FROM tide.relay_poll('good', 'orders')"
-                  parameters: { useIterator: false, greedy: true, delay: 200 }
-                  steps:
-                    - to: "log:good?level=DEBUG"
-            """;
+    private static final String GOOD = PipelineYaml.logging("good", "orders");
 
     @Test
     void brokenFilesAreNamedWithTheirLineAndTheGoodPipelineRuns(@TempDir Path routes) throws Exception {
@@ -36,8 +27,7 @@ class RouteFileErrorTest {
         Files.writeString(routes.resolve("bad-field.yaml"), GOOD.replace("good", "bad2").replace("steps:", "stepz:"));
         Files.writeString(routes.resolve("bad-yaml.yaml"), "- route:\n    id: [unclosed\n");
         Files.writeString(routes.resolve("bad-uri.yaml"), GOOD.replace("good", "bad3").replace("level=DEBUG", "nosuchoption=1"));
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             for (int i = 0; i < 5; i++) {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");
             }

@@ -28,8 +28,7 @@ class StartPositionTest {
 
     @Test
     void latestSkipsTheBacklogAndDeliversWhatComesAfter(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             publish(db, 50);
             TableSink sink = TableSink.create(db, routes, "from-latest", "orders?start=latest&delay=100");
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
@@ -47,8 +46,7 @@ class StartPositionTest {
 
     @Test
     void aTimestampStartsAtTheFirstMessageCreatedThen(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             publish(db, 30);
             Thread.sleep(50);
             Instant start = db.queryOne(java.sql.Timestamp.class, "SELECT now()").toInstant();
@@ -67,8 +65,7 @@ class StartPositionTest {
 
     @Test
     void aRegisteredPipelineKeepsItsOffsetAndABadStartIsRefusedByName() throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             publish(db, 5);
             db.execute("SELECT tide.relay_register('p1', 'orders')");
             db.execute("SELECT tide.relay_register('p1', 'orders', NULL, 'latest')");

@@ -60,9 +60,8 @@ class CloudEventsTest {
         Expected kafkaBinary = new Expected("kafka-binary", "/pg_tide/orders", "pg_tide.message");
         Expected httpStructured = new Expected("http-structured", "/pg_tide/orders", "order.created");
         Expected httpBinary = new Expected("http-binary", "urn:shop:orders", "order.created");
-        try (TestDatabase db = TestDatabase.withExtension();
+        try (TestDatabase db = TestDatabase.withOutbox("orders");
              HttpSinkTest.WebhookServer server = SINKS.webhook()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             kafka(routes, kafkaStructured, "cloudEvents=structured&ceSource=/shop/orders&ceType=header:type");
             kafka(routes, kafkaBinary, "cloudEvents=binary");
             http(routes, server, httpStructured, "cloudEvents=structured&ceType=header:type");

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.pgtide.relay.testing.LogCapture;
+import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -29,7 +32,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,12 +53,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,8 +99,7 @@ class HttpSinkTest {
     void everyMessageIsPostedOnceSignedWithItsIdempotencyKeyHeadersAndExactPayload(@TempDir Path routes)
             throws Exception {
         try (WebhookServer server = WebhookServer.start(SECRET.getBytes(StandardCharsets.UTF_8));
-             TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+             TestDatabase db = TestDatabase.withOutbox("orders")) {
             pipeline(routes, SINGLE, "orders-to-webhook", Map.of(URL_PLACEHOLDER, server.url("/orders")));
             List<Long> committed = Producers.publish(db, "orders", 3, 300);
 
@@ -189,9 +184,7 @@ class HttpSinkTest {
                 assertTrue(rejected.get() > 0, "requests were answered 500");
                 assertEquals(0, server.badSignatures());
                 List<Long> delivered = server.acceptedIds();
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(delivered);
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " committed messages lost");
+                OutboxRows.assertNoneLost(committed, delivered);
                 assertKeyOrder(db, server);
                 assertTrue(watch.checks() > 20, "the offset was checked " + watch.checks() + " times");
                 assertEquals(List.of(), watch.violations(), "the offset passed messages the webhook had not accepted");
@@ -304,9 +297,8 @@ class HttpSinkTest {
     void aMissingSecretAndAnUnknownHostAreNamedWhileAnotherPipelineDelivers(@TempDir Path routes) throws Exception {
         String missingVariable = "PG_TIDE_WEBHOOK_SECRET_NOT_SET_" + Long.toHexString(System.nanoTime()).toUpperCase(Locale.ROOT);
         try (WebhookServer server = WebhookServer.start(SECRET.getBytes(StandardCharsets.UTF_8));
-             TestDatabase db = TestDatabase.withExtension();
+             TestDatabase db = TestDatabase.withOutbox("orders");
              LogCapture logs = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             pipeline(routes, SINGLE, "orders-to-webhook", Map.of(URL_PLACEHOLDER, server.url("/orders")));
             pipeline(routes, SINGLE, "orders-no-secret", Map.of(URL_PLACEHOLDER, server.url("/no-secret"),
                     "'" + SECRET_VARIABLE + "'", "'" + missingVariable + "'"));
@@ -341,6 +333,7 @@ class HttpSinkTest {
             assertTrue(hostFinal.contains("UnknownHostException: nosuchhost.invalid"), hostFinal);
             // Camel's history names the sink only when the send ran in the batch's thread, not in a key group's
             String hostState = logs.find("Pipeline orders-bad-host: its sink http://nosuchhost.invalid:8080/orders");
+            assertNotNull(hostState, "the relay's own line names the failing sink");
             assertTrue(hostState.contains("UnknownHostException: nosuchhost.invalid"), "names the endpoint: " + hostState);
             assertFalse(hostFinal.contains("Stacktrace") || hostFinal.contains("\tat "), "no stack trace: " + hostFinal);
             assertFalse(logs.contains(SECRET), "the secret never appears in the log");
@@ -627,55 +620,6 @@ class HttpSinkTest {
             closed.countDown();
             server.stop(0);
             threads.shutdownNow();
-        }
-    }
-
-    // ---- log capture ------------------------------------------------------------------------------------
-
-    /** Every log event of the JVM while open, as text (message and exception chain). */
-    static final class LogCapture extends AbstractAppender implements AutoCloseable {
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-
-        private LogCapture() {
-            super("http-sink-test-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
-        }
-
-        static LogCapture open() {
-            LogCapture capture = new LogCapture();
-            capture.start();
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().addAppender(capture, Level.ALL, null);
-            context.getConfiguration().getLoggers().values().forEach(l -> l.addAppender(capture, Level.ALL, null));
-            context.updateLoggers();
-            return capture;
-        }
-
-        @Override
-        public void append(LogEvent event) {
-            StringBuilder text = new StringBuilder("[" + event.getThreadName() + "] " + event.getMessage().getFormattedMessage());
-            for (Throwable t = event.getThrown(); t != null; t = t.getCause() == t ? null : t.getCause()) {
-                text.append(" | ").append(t);
-            }
-            lines.add(text.toString());
-        }
-
-        /** True when one event holds every text. */
-        boolean contains(String... texts) {
-            return !find(texts).isEmpty();
-        }
-
-        /** The first event that holds every text, or "". */
-        String find(String... texts) {
-            return lines.stream().filter(l -> Arrays.stream(texts).allMatch(l::contains)).findFirst().orElse("");
-        }
-
-        @Override
-        public void close() {
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().removeAppender(getName());
-            context.getConfiguration().getLoggers().values().forEach(l -> l.removeAppender(getName()));
-            context.updateLoggers();
-            stop();
         }
     }
 }

@@ -3,7 +3,7 @@ package io.pgtide.relay.sink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.pgtide.relay.testing.Kafka;
-import io.pgtide.relay.testing.KafkaBroker;
+import io.pgtide.relay.testing.KafkaPerClass;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
@@ -19,31 +19,20 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The shipped outbox → Kafka pipeline, end to end against a real broker. */
 class KafkaPipelineTest {
 
-    private static KafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() throws Exception {
-        broker = KafkaBroker.start();
-    }
-
-    @AfterAll
-    static void stopBroker() throws Exception {
-        broker.close();
-    }
+    @RegisterExtension
+    static final KafkaPerClass broker = new KafkaPerClass();
 
     @Test
     void tenThousandMessagesFromConcurrentProducersArriveInOrderWithKeysAndHeaders(@TempDir Path routes)
             throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             Kafka.createTopic(broker.bootstrapServers(), "orders-e2e", 1);
             Pipelines.kafkaPipeline(routes, "orders-to-kafka", "orders", "orders-e2e", broker.bootstrapServers());
             List<Long> committed = Producers.publish(db, "orders", 4, 10_000);

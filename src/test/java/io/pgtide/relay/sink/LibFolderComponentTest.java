@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.FreePort;
+import io.pgtide.relay.testing.Jars;
+import io.pgtide.relay.testing.PipelineYaml;
+import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.TestDatabase;
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -87,25 +87,11 @@ class LibFolderComponentTest {
     private static void deliverWithAndWithoutTheJar(Path home, Path work) throws Exception {
         Path routes = Files.createDirectories(work.resolve("routes"));
         Path out = work.resolve("orders.jsonl");
-        Files.writeString(routes.resolve("orders-to-file.yaml"), """
-                # Pipeline: outbox "orders" -> one line per message in a file, through camel-stream (from lib/).
-                - route:
-                    id: orders-to-file
-                    routeConfigurationId: pg-tide
-                    routePolicy: "#pgTideLock"
-                    from:
-                      uri: "sql:SELECT * FROM tide.relay_poll('orders-to-file', 'orders')"
-                      parameters: { useIterator: false, greedy: true, delay: 200 }
-                      steps:
-                        - split:
-                            simple: "${body}"
-                            stopOnException: true
-                            steps:
-                              - to: "stream:file?fileName=%s&encoding=UTF-8"
-                """.formatted(out));
+        // one line per message in a file, through camel-stream (from lib/)
+        Files.writeString(routes.resolve("orders-to-file.yaml"),
+                PipelineYaml.perMessage("orders-to-file", "orders", "stream:file?fileName=" + out + "&encoding=UTF-8"));
 
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             Producers.publish(db, "orders", 2, 300);
             long last = db.queryOne(Long.class, "SELECT id FROM tide.tide_outbox_messages ORDER BY tx DESC, id DESC LIMIT 1");
 
@@ -117,28 +103,21 @@ class LibFolderComponentTest {
                 assertTrue(error.contains("component"), "the error says a component is missing: " + error);
                 Thread.sleep(1000);
                 assertFalse(Files.exists(out) && Files.size(out) > 0, "nothing delivered without the component");
-                assertTrue(offset(db) <= 0);
+                assertTrue(Pipelines.offset(db, "orders-to-file") <= 0);
                 assertTrue(relay.process.isAlive(), "a pipeline that cannot be created stops only itself");
             }
 
             // the same layout and pipeline file with the jar dropped into lib/
             Files.copy(componentJar, home.resolve("lib").resolve(componentJar.getFileName()));
             try (Launched relay = Launched.start(home, db, routes, work.resolve("with-jar.log"))) {
-                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (offset(db) != last) {
+                Pipelines.await(Duration.ofSeconds(60), "the offset to reach the last row", () -> {
                     assertTrue(relay.process.isAlive(), "the relay exited:\n" + relay.output());
-                    assertTrue(System.nanoTime() < deadline, "timed out waiting for the offset; relay output:\n" + relay.output());
-                    Thread.sleep(100);
-                }
+                    return Pipelines.offset(db, "orders-to-file") == last;
+                }, () -> "relay output:\n" + relay.output());
             }
             List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
             assertEquals(payloadsInOrder(db), lines, "one line per message, each payload once, in (tx, id) order");
         }
-    }
-
-    private static long offset(TestDatabase db) throws SQLException {
-        Long id = db.queryOne(Long.class, "SELECT last_id FROM tide.relay_consumer_offsets WHERE pipeline = 'orders-to-file'");
-        return id == null ? -1 : id;
     }
 
     private static List<String> payloadsInOrder(TestDatabase db) throws SQLException {
@@ -237,7 +216,7 @@ class LibFolderComponentTest {
             }
         } else {
             System.out.println("relay layout: assembled from " + classes + " and the test classpath");
-            jar(classes, app.resolve("pg-tide.jar"));
+            Jars.of(classes, app.resolve("pg-tide.jar"));
             String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             for (String entry : classpath.split(File.pathSeparator)) {
                 Path jar = Path.of(entry);
@@ -258,18 +237,6 @@ class LibFolderComponentTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             }).max(FileTime::compareTo).orElse(FileTime.fromMillis(0));
-        }
-    }
-
-    /** The compiled relay (classes and resources) as one jar, as maven-jar-plugin makes pg-tide.jar. */
-    private static void jar(Path classes, Path jar) throws IOException {
-        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
-             Stream<Path> files = Files.walk(classes)) {
-            for (Path p : files.filter(Files::isRegularFile).sorted().toList()) {
-                out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace(File.separatorChar, '/')));
-                Files.copy(p, out);
-                out.closeEntry();
-            }
         }
     }
 

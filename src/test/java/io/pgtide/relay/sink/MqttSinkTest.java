@@ -52,8 +52,7 @@ class MqttSinkTest {
     @Test
     void deliversIdsKeysAndHeadersAsUserPropertiesInOrder(@TempDir Path routes) throws Exception {
         String prefix = "pg-tide-test/" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix)) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
             List<Long> committed = Producers.publish(db, "orders", 4, 600);
             long last = lastRow(db, "orders");
@@ -84,9 +83,8 @@ class MqttSinkTest {
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
         String prefix = "pg-tide-test/" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix);
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
                  Producers producers = Producers.background(db, "orders", 2, 100)) {
@@ -127,9 +125,8 @@ class MqttSinkTest {
     @Test
     void aLongCutFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
         String prefix = "pg-tide-test/" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix);
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
                 Producers.publish(db, "orders", 2, 100);
@@ -155,9 +152,8 @@ class MqttSinkTest {
     @Test
     void anUnknownBrokerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
         String prefix = "pg-tide-test/" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(prefix);
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              LogCapture log = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
             writePipeline(routes, "orders-to-nowhere", prefix, "tcp://no-such-host.invalid:1883");
             Producers.publish(db, "orders", 2, 200);
@@ -200,8 +196,7 @@ class MqttSinkTest {
                     return false;
                 }
             });
-            try (TestDatabase db = TestDatabase.withExtension(); Subscriber subscriber = Subscriber.on(brokerUrl, "orders")) {
-                db.execute("SELECT tide.outbox_create('orders')");
+            try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(brokerUrl, "orders")) {
                 writePipeline(routes, "orders-to-mqtt", "orders", brokerUrl);
                 for (String key : List.of("k1", "k2", "forbidden", "k1", "k2")) {   // one transaction each: in this order
                     db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers) VALUES ('orders', '"

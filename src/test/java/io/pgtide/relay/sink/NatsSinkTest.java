@@ -68,8 +68,7 @@ class NatsSinkTest {
     @Test
     void deliversIdsKeysAndHeadersInOrderAndARedeliveredBatchIsStoredOnce(@TempDir Path routes) throws Exception {
         String name = unique();
-        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(name)) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(name)) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             List<Long> committed = Producers.publish(db, "orders", 4, 600);
             long last = lastRow(db, "orders");
@@ -117,9 +116,8 @@ class NatsSinkTest {
 
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(unique());
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique());
              TcpProxy proxy = TcpProxy.to(NATS_HOST, NATS_PORT)) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + proxy.port());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
                  Producers producers = Producers.background(db, "orders", 2, 100)) {
@@ -141,9 +139,7 @@ class NatsSinkTest {
                 await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
                         () -> offset(db, "orders-to-nats") == last);
                 List<Long> delivered = stream.pgTideIds();
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(delivered);
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                OutboxRows.assertNoneLost(committed, delivered);
                 assertEquals(delivered.size(), new HashSet<>(delivered).size(),
                         "publishes repeated around the cut were deduplicated by Nats-Msg-Id");
                 OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
@@ -159,8 +155,7 @@ class NatsSinkTest {
      */
     @Test
     void aStreamRefusingPublishesFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(unique())) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique())) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
                 Producers.publish(db, "orders", 2, 100);
@@ -186,9 +181,8 @@ class NatsSinkTest {
 
     @Test
     void anUnknownServerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); JetStreamStream stream = JetStreamStream.create(unique());
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique());
              LogCapture log = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             writePipeline(routes, "orders-to-nowhere", stream.subject, "no-such-host.invalid:4222");
             Producers.publish(db, "orders", 2, 200);

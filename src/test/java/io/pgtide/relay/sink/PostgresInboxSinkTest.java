@@ -5,7 +5,6 @@ import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.LogCapture;
@@ -139,8 +138,7 @@ class PostgresInboxSinkTest {
 
     @Test
     void aBadTargetUrlFailsOnlyItsPipelineAndNamesTheSetting(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); LogCapture log = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); LogCapture log = LogCapture.open()) {
             db.execute("SELECT tide.inbox_create('orders')");
             // the good pipeline writes to the relay's own database, through the relay's pool, as the example says
             String own = Files.readString(Path.of(EXAMPLE)).replace("dataSource: \"#ordersInbox\"", "dataSource: \"#pgTide\"");

@@ -5,7 +5,6 @@ import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.AMQP;
@@ -26,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -72,8 +70,7 @@ class RabbitMqSinkTest {
 
     @Test
     void deliversPersistentMessagesWithIdKeyAndHeadersInOrder(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); Topology topology = Topology.create()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Topology topology = Topology.create()) {
             writePipeline(routes, "orders-to-rabbitmq", topology.exchange, PORT);
             List<Long> committed = new ArrayList<>(Producers.publish(db, "orders", 4, 400));
             for (int i = 0; i < 3; i++) {   // rows without a key go with the pipeline's fixed routing key
@@ -115,9 +112,8 @@ class RabbitMqSinkTest {
 
     @Test
     void aConnectionCutMidStreamLosesNothingKeepsOrderPerKeyAndHoldsTheOffset(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); Topology topology = Topology.create();
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Topology topology = Topology.create();
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-rabbitmq", topology.exchange, proxy.port());
             List<Long> delivered = topology.consume();
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
@@ -149,9 +145,7 @@ class RabbitMqSinkTest {
                         () -> offset(db, "orders-to-rabbitmq") == last);
                 topology.awaitQuiet(delivered);
 
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(delivered);
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                OutboxRows.assertNoneLost(committed, delivered);
                 OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
@@ -159,9 +153,8 @@ class RabbitMqSinkTest {
 
     @Test
     void wrongCredentialsFailOnlyTheirPipelineAndNameTheSettings(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withExtension(); Topology topology = Topology.create();
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Topology topology = Topology.create();
              LogCapture log = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-rabbitmq", topology.exchange, PORT);
             String bad = Files.readString(Path.of(EXAMPLE))
                     .replace("orders-to-rabbitmq", "orders-to-rabbitmq-wrong-login")

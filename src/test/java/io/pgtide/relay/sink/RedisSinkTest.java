@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,8 +61,7 @@ class RedisSinkTest {
     @Test
     void appendsIdsKeysHeadersAndPayloadsInOrder(@TempDir Path routes) throws Exception {
         String stream = "pg-tide-test:" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Deleted cleanup = () -> redis.del(stream)) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream)) {
             db.execute("SELECT tide.outbox_publish('orders', '{\"keyless\": true}')");
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + PORT);
             List<Long> committed = Producers.publish(db, "orders", 4, 600);
@@ -99,9 +97,8 @@ class RedisSinkTest {
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
         String stream = "pg-tide-test:" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Deleted cleanup = () -> redis.del(stream);
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + proxy.port());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
                  Producers producers = Producers.background(db, "orders", 2, 100)) {
@@ -123,9 +120,7 @@ class RedisSinkTest {
                 await(Duration.ofSeconds(40), "the offset to reach the last row after the outage",
                         () -> offset(db, "orders-to-redis") == last);
                 List<Long> delivered = ids(read(stream));
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(delivered);
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                OutboxRows.assertNoneLost(committed, delivered);
                 OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
@@ -140,8 +135,7 @@ class RedisSinkTest {
     void errorRepliesHoldTheOffsetAndTheBatchComesAgain(@TempDir Path routes) throws Exception {
         String stream = "pg-tide-test:" + unique();
         String parked = stream + ":parked";
-        try (TestDatabase db = TestDatabase.withExtension(); Deleted cleanup = () -> redis.del(stream, parked)) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream, parked)) {
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + PORT);
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
                  Producers producers = Producers.background(db, "orders", 2, 100)) {
@@ -166,9 +160,7 @@ class RedisSinkTest {
                 await(Duration.ofSeconds(40), "the offset to reach the last row once XADD works again",
                         () -> offset(db, "orders-to-redis") == last);
                 List<Long> delivered = ids(read(stream));
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(delivered);
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
+                OutboxRows.assertNoneLost(committed, delivered);
                 OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
             }
         }
@@ -178,9 +170,8 @@ class RedisSinkTest {
     void wrongCredentialsFailOnlyTheirPipelineAndTheErrorNamesTheUrlWithoutThePassword(@TempDir Path routes)
             throws Exception {
         String stream = "pg-tide-test:" + unique();
-        try (TestDatabase db = TestDatabase.withExtension(); Deleted cleanup = () -> redis.del(stream);
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream);
              LogCapture log = LogCapture.open()) {
-            db.execute("SELECT tide.outbox_create('orders')");
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + PORT);
             writePipeline(routes, "orders-to-nowhere", stream + ":nowhere",
                     "redis://relay:s3cret-pw@" + HOST + ":" + PORT);

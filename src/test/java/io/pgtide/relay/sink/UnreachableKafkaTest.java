@@ -28,8 +28,7 @@ class UnreachableKafkaTest {
     @Test
     void theRelaySaysOnceThatTheBrokerIsUnreachableAndStopsPromptly(@TempDir Path routes) throws Exception {
         int closed = FreePort.next();
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             Producers.publish(db, "orders", 1, 10);
             Pipelines.kafkaPipeline(routes, PIPELINE, "orders", "orders", "127.0.0.1:" + closed);
             try (ChildRelay relay = ChildRelay.startWithShippedLogging(db, routes, "relay", Map.of())) {

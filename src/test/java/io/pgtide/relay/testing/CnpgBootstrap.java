@@ -19,6 +19,18 @@ public final class CnpgBootstrap {
     private CnpgBootstrap() {
     }
 
+    /**
+     * A new database as CloudNativePG bootstraps it, after dropping relay_user and the test's own roles (left by an
+     * earlier run) so that the postInitSQL creates them afresh.
+     */
+    public static TestDatabase database(String... testRoles) throws SQLException {
+        dropRoles("relay_user");
+        dropRoles(testRoles);
+        TestDatabase db = TestDatabase.create();
+        apply(db);
+        return db;
+    }
+
     /** Runs the postInitSQL in the database (roles are server-wide: drop them first with {@link #dropRoles}). */
     public static void apply(TestDatabase db) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {

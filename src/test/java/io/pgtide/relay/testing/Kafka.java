@@ -36,11 +36,7 @@ public final class Kafka {
         Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "enable.auto.commit", "false",
                 "isolation.level", "read_committed");
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer =
-                     new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
+        try (KafkaConsumer<String, String> consumer = fromBeginning(config, topic)) {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (records.size() < atLeast && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
@@ -60,11 +56,7 @@ public final class Kafka {
         Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "enable.auto.commit", "false");
         Map<Long, Integer> copies = new java.util.HashMap<>();
         Set<Long> missing = new java.util.HashSet<>(expected);
-        try (KafkaConsumer<String, String> consumer =
-                     new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
+        try (KafkaConsumer<String, String> consumer = fromBeginning(config, topic)) {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (!missing.isEmpty() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
@@ -106,5 +98,14 @@ public final class Kafka {
     public static String header(ConsumerRecord<String, String> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** A consumer of partition 0 of the topic, positioned at its first record. */
+    private static KafkaConsumer<String, String> fromBeginning(Map<String, Object> config, String topic) {
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        TopicPartition partition = new TopicPartition(topic, 0);
+        consumer.assign(List.of(partition));
+        consumer.seekToBeginning(List.of(partition));
+        return consumer;
     }
 }

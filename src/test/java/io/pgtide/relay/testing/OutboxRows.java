@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -45,6 +46,13 @@ public final class OutboxRows {
     public List<Long> upTo(long offsetId) {
         int end = order.indexOf(offsetId);
         return end < 0 ? List.of() : order.subList(0, end + 1);
+    }
+
+    /** Every committed message id is among the delivered ones; fails with how many are missing. */
+    public static void assertNoneLost(Collection<Long> committed, Collection<Long> delivered) {
+        Set<Long> lost = new HashSet<>(committed);
+        lost.removeAll(delivered);
+        assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " committed messages lost");
     }
 
     /** For each key, first arrivals follow (tx, id) order; later copies of an id are duplicates and skipped. */

@@ -42,6 +42,13 @@ public final class TestDatabase implements AutoCloseable {
         return db;
     }
 
+    /** A new database with the extension and one outbox. */
+    public static TestDatabase withOutbox(String outbox) throws SQLException {
+        TestDatabase db = withExtension();
+        db.execute("SELECT tide.outbox_create('" + outbox + "')");
+        return db;
+    }
+
     /** A new database with an earlier version of pg_tide, for instance one to upgrade from. */
     public static TestDatabase withExtension(String version) throws SQLException {
         TestDatabase db = create();

@@ -3,6 +3,7 @@ package io.pgtide.relay.wakeup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -21,28 +22,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WakeupTest {
 
-    private static final String PIPELINE = """
-            - route:
-                id: %1$s
-                routeConfigurationId: pg-tide
-                routePolicy: "#pgTideLock"
-                from:
-                  uri: "sql:SELECT * FROM tide.relay_poll('%1$s', '%2$s')"
-                  parameters: { useIterator: false, greedy: true, delay: 60000, initialDelay: 0, scheduler: "#pgTideWakeup" }
-                  steps:
-                    - split:
-                        simple: "${body}"
-                        stopOnException: true
-                        steps:
-                          - to: "sql:INSERT INTO sink (pipeline, id) VALUES ('%1$s', :#${header.pg_tide_id}::bigint)?dataSource=#pgTide"
-            """;
+    /** Pipeline {@code id} over {@code outbox}, polled only when woken (or once a minute). */
+    private static String pipeline(String id, String outbox) {
+        return PipelineYaml.perMessage(id, outbox, "useIterator: false, greedy: true, delay: 60000, initialDelay: 0,"
+                + " scheduler: \"#pgTideWakeup\"",
+                "sql:INSERT INTO sink (pipeline, id) VALUES ('" + id + "', :#${header.pg_tide_id}::bigint)?dataSource=#pgTide");
+    }
 
     @Test
     void anIdlePipelineIsWokenByEachCommitInsteadOfWaitingForItsNextPoll(@TempDir Path routes) throws Exception {
-        Files.writeString(routes.resolve("orders.yaml"), PIPELINE.formatted("orders-sink", "orders"));
-        Files.writeString(routes.resolve("other.yaml"), PIPELINE.formatted("other-sink", "other"));
-        try (TestDatabase db = TestDatabase.withExtension()) {
-            db.execute("SELECT tide.outbox_create('orders')");
+        Files.writeString(routes.resolve("orders.yaml"), pipeline("orders-sink", "orders"));
+        Files.writeString(routes.resolve("other.yaml"), pipeline("other-sink", "other"));
+        try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             db.execute("SELECT tide.outbox_create('other')");
             db.execute("CREATE TABLE sink (pipeline text, id bigint, at timestamptz DEFAULT clock_timestamp())");
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
