@@ -62,6 +62,10 @@ ALTER TABLE tide.relay_consumer_offsets ADD COLUMN paused_at timestamptz, ADD CO
 -- pipelines registered before 0.2.0 started at the oldest message (a constant default: no rewrite)
 ALTER TABLE tide.relay_consumer_offsets ADD COLUMN start_position text NOT NULL DEFAULT 'earliest';
 
+-- delivery health, reset by each delivery (NULL columns and a constant default: no rewrite)
+ALTER TABLE tide.relay_consumer_offsets ADD COLUMN last_error text, ADD COLUMN last_error_at timestamptz,
+    ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0, ADD COLUMN gave_up_at timestamptz;
+
 -- the retention floor: 0.1.0 kept no record of what its sweeps deleted, so the floor starts just before each
 -- outbox's oldest message kept (one index lookup per outbox); nothing below it could be delivered again
 ALTER TABLE tide.tide_outbox_config ADD COLUMN swept_tx xid8 NOT NULL DEFAULT '0'::xid8,
@@ -218,13 +222,15 @@ BEGIN
     END IF;
     UPDATE tide.relay_consumer_offsets o
     SET last_tx = p_tx, last_id = p_id, updated_at = now(), last_seen_at = now(),
-        owner = coalesce(nullif(current_setting('application_name'), ''), 'relay') || ' (pid ' || pg_backend_pid() || ')'
+        owner = coalesce(nullif(current_setting('application_name'), ''), 'relay') || ' (pid ' || pg_backend_pid() || ')',
+        consecutive_failures = 0, gave_up_at = NULL
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox
       AND (o.last_tx, o.last_id) < (p_tx, p_id);
     IF FOUND THEN
         RETURN true;
     END IF;
-    PERFORM FROM tide.relay_consumer_offsets o
+    -- delivered, but not ahead (a former owner advanced past it): the sink still took it, so the run of failures ends
+    UPDATE tide.relay_consumer_offsets o SET consecutive_failures = 0, gave_up_at = NULL
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: pipeline "%" on outbox "%" (relay group "%") is not registered', p_pipeline, p_outbox, g
@@ -233,9 +239,32 @@ BEGIN
     RETURN false;
 END $$;
 
+-- A send of the pipeline's batch failed with p_error; p_gave_up: the batch used up its retries and goes back to be
+-- polled again. Kept until the next delivery (tide.relay_advance) for tide.consumer_lag's state. Fenced like the
+-- advance: a relay that lost the pipeline cannot write its failures over the new owner's.
+CREATE FUNCTION tide.relay_failed(p_pipeline text, p_outbox text, p_error text, p_gave_up boolean DEFAULT false,
+                                  p_group text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
+        RAISE EXCEPTION 'pg_tide: failure of pipeline "%" (relay group "%") not recorded: this session does not hold its lock',
+            p_pipeline, g USING ERRCODE = 'lock_not_available';
+    END IF;
+    UPDATE tide.relay_consumer_offsets o
+    SET consecutive_failures = o.consecutive_failures + CASE WHEN p_gave_up THEN 0 ELSE 1 END,
+        gave_up_at = CASE WHEN p_gave_up THEN now() ELSE o.gave_up_at END,
+        last_error = left(coalesce(p_error, 'unknown error'), 2000), last_error_at = now()
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+END $$;
+
 -- Per pipeline: where it stands and what it still has to deliver. unseen_seconds: time since the
 -- pipeline last polled or advanced (to within 30 s). A registration nobody polls any more still holds
 -- retention back at its offset; this column, not a silent growth of the outbox, shows it.
+-- state, first that applies: paused (tide.relay_pause); unowned (no session holds its lock); failing (a batch
+-- used up its retries since the last delivery and is polled again); retrying (a send failed since the last
+-- delivery); running. consecutive_failures counts the failed sends since the last delivery.
 CREATE OR REPLACE VIEW tide.consumer_lag AS
 SELECT o.relay_group,
        o.pipeline,
@@ -247,12 +276,24 @@ SELECT o.relay_group,
        p.pending,
        coalesce(extract(epoch FROM now() - p.oldest), 0)::double precision AS oldest_pending_age_seconds,
        tide.oldest_open_write_tx_age() AS oldest_open_tx_age_seconds,
-       tide.relay_lock_holder(o.pipeline, o.relay_group) AS lock_holder,
+       h.holder AS lock_holder,
        extract(epoch FROM now() - o.last_seen_at)::double precision AS unseen_seconds,
        o.paused_at,
        o.paused_by,
-       o.start_position
+       o.start_position,
+       CASE WHEN o.paused_at IS NOT NULL THEN 'paused'
+            WHEN h.holder IS NULL THEN 'unowned'
+            WHEN o.gave_up_at IS NOT NULL THEN 'failing'
+            WHEN o.consecutive_failures > 0 THEN 'retrying'
+            ELSE 'running' END AS state,
+       o.consecutive_failures,
+       o.last_error,
+       o.last_error_at,
+       (SELECT count(*) FROM tide.relay_dlq d
+        WHERE d.relay_group = o.relay_group AND d.pipeline = o.pipeline AND d.outbox_name = o.outbox_name
+          AND d.resolved_at IS NULL) AS open_dead_letters
 FROM tide.relay_consumer_offsets o
+CROSS JOIN LATERAL (SELECT tide.relay_lock_holder(o.pipeline, o.relay_group) AS holder) h
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
     FROM tide.tide_outbox_messages m

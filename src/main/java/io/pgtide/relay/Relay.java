@@ -9,6 +9,7 @@ import io.pgtide.relay.db.RelayGrants;
 import io.pgtide.relay.db.SchemaCheck;
 import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
+import io.pgtide.relay.health.DeliveryFailures;
 import io.pgtide.relay.health.RelayReadiness;
 import io.pgtide.relay.health.StartupHealth;
 import io.pgtide.relay.lock.NotPaused;
@@ -99,8 +100,8 @@ public final class Relay {
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
         main.bind("pgTideCamelCli", camelCli(settings.camelCli()));
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
-                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()), metrics,
-                tracing.sendSpans()));
+                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()),
+                new DeliveryFailures(locks), metrics, tracing.sendSpans()));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport support) {

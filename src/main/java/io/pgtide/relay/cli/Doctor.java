@@ -113,7 +113,7 @@ final class Doctor {
             if (extension(st)) {
                 grants(connection);
                 attempt("open transactions", () -> openTransactions(st));
-                attempt("pipelines", () -> pipelines(st, standby));
+                attempt("pipelines", () -> findings.addAll(PipelineFindings.read(st, standby)));
                 attempt("dead letters", () -> deadLetters(st));
             }
             attempt("clock", () -> clock(st));
@@ -211,42 +211,6 @@ final class Doctor {
             add("open transactions", Verdict.WARN, oldest + ": it will hold back whatever commits next", fix);
         } else {
             add("open transactions", Verdict.OK, "none holds delivery back", null);
-        }
-    }
-
-    /** Each registered pipeline: who holds its lock, how far behind it is. */
-    private void pipelines(Statement st, boolean standby) throws SQLException {
-        int count = 0;
-        try (ResultSet rs = st.executeQuery("SELECT relay_group, pipeline, outbox_name, lock_holder, pending,"
-                + " oldest_pending_age_seconds, paused_at::text, paused_by FROM tide.consumer_lag"
-                + " ORDER BY relay_group, pipeline, outbox_name")) {
-            while (rs.next()) {
-                count++;
-                String name = "pipeline " + rs.getString(2) + " (group " + rs.getString(1) + ")";
-                String holder = rs.getString(4);
-                long pending = rs.getLong(5);
-                String backlog = String.format(Locale.ROOT, "%d pending on outbox %s, oldest %.0f s", pending,
-                        rs.getString(3), rs.getDouble(6));
-                if (rs.getString(7) != null) {
-                    add(name, Verdict.WARN, "paused since " + rs.getString(7) + " by " + rs.getString(8) + ": " + backlog,
-                            "pg-tide resume " + rs.getString(2) + " when it should deliver again");
-                } else if (standby) {
-                    add(name, Verdict.OK, backlog + "; owners are checked on the primary", null);
-                } else if (holder == null) {
-                    add(name, pending > 0 ? Verdict.FAIL : Verdict.WARN, "no relay holds it: " + backlog,
-                            "start a relay with its route file, or pg-tide forget " + rs.getString(2)
-                                    + " if it was removed (its offset holds retention back)");
-                } else if (pending > 0 && rs.getDouble(6) > BEHIND_SECONDS) {
-                    add(name, Verdict.WARN, "held by " + holder + ", behind: " + backlog,
-                            "see that relay's log and its pg_tide_relay_* metrics for a failing sink");
-                } else {
-                    add(name, Verdict.OK, "held by " + holder + ", " + backlog, null);
-                }
-            }
-        }
-        if (count == 0) {
-            add("pipelines", Verdict.WARN, "none registered yet (a pipeline registers on its first poll)",
-                    "start a relay with route files");
         }
     }
 

@@ -21,7 +21,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code pg-tide status [--json]}: every pipeline's owner, offset, pending messages and lock, from the database, and
+ * {@code pg-tide status [--json]}: every pipeline's state, owner, offset, pending messages and last error, from the
+ * database, and
  * the route files of the routes folder the relay would refuse, with file, line and reason.
  */
 final class Status {
@@ -29,7 +30,8 @@ final class Status {
     private static final String QUERY = "SELECT relay_group, pipeline, outbox_name, lock_holder, last_tx::text AS last_tx,"
             + " last_id, pending, round(oldest_pending_age_seconds::numeric, 1) AS oldest_pending_age_seconds,"
             + " round(oldest_open_tx_age_seconds::numeric, 1) AS oldest_open_tx_age_seconds, owner AS last_advanced_by,"
-            + " updated_at::text AS updated_at, paused_at::text AS paused_at, paused_by"
+            + " updated_at::text AS updated_at, paused_at::text AS paused_at, paused_by, state, consecutive_failures,"
+            + " last_error, last_error_at::text AS last_error_at, open_dead_letters"
             + " FROM tide.consumer_lag ORDER BY relay_group, pipeline, outbox_name";
 
     /** Undefined table, undefined schema: the database has no pg_tide. */
@@ -77,14 +79,18 @@ final class Status {
             out.println("no pipelines registered yet (a pipeline registers on its first poll)");
             return;
         }
-        String format = "%-10s %-24s %-12s %-8s %-16s %9s %12s  %s%n";
-        out.printf(Locale.ROOT, format, "GROUP", "PIPELINE", "OUTBOX", "LOCK", "OFFSET (tx:id)", "PENDING",
-                "OLDEST (s)", "HOLDER");
+        String format = "%-10s %-24s %-12s %-8s %-16s %9s %12s %5s  %s%n";
+        out.printf(Locale.ROOT, format, "GROUP", "PIPELINE", "OUTBOX", "STATE", "OFFSET (tx:id)", "PENDING",
+                "OLDEST (s)", "DLQ", "HOLDER");
         for (Map<String, Object> row : rows) {
             Object holder = row.get("lock_holder");
             out.printf(Locale.ROOT, format, row.get("relay_group"), row.get("pipeline"), row.get("outbox_name"),
-                    row.get("paused_at") != null ? "paused" : holder == null ? "free" : "held", row.get("last_tx") + ":" + row.get("last_id"), row.get("pending"),
-                    row.get("oldest_pending_age_seconds"), holder == null ? "-" : holder);
+                    row.get("state"), row.get("last_tx") + ":" + row.get("last_id"), row.get("pending"),
+                    row.get("oldest_pending_age_seconds"), row.get("open_dead_letters"), holder == null ? "-" : holder);
+            if (row.get("last_error") != null && !Integer.valueOf(0).equals(row.get("consecutive_failures"))) {
+                out.printf(Locale.ROOT, "           %d failed send(s) since it last delivered, the last at %s: %s%n",
+                        row.get("consecutive_failures"), row.get("last_error_at"), row.get("last_error"));
+            }
         }
     }
 

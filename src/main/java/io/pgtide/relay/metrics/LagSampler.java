@@ -1,7 +1,5 @@
 package io.pgtide.relay.metrics;
 
-import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
 import io.pgtide.relay.db.Database;
 import io.pgtide.relay.support.PeriodicService;
 import java.sql.Connection;
@@ -16,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the relay group's lag from {@code tide.consumer_lag} every interval into {@link RelayMetrics}, and
+ * Reads the relay group's lag and health from {@code tide.consumer_lag} every interval into {@link RelayMetrics}, and
  * remembers whether the database answered (readiness) and whether it is a standby.
  */
 public final class LagSampler extends PeriodicService {
@@ -48,20 +46,17 @@ public final class LagSampler extends PeriodicService {
                 standby = rs.getBoolean(1);
                 metrics.server(rs.getDouble(2), standby);
             }
-            List<MultiGauge.Row<?>> unseen = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery("SELECT l.pipeline, l.outbox_name, l.pending,"
-                    + " l.oldest_pending_age_seconds, l.last_id, coalesce(d.open_dead_letters, 0), l.unseen_seconds,"
-                    + " l.paused_at IS NOT NULL"
-                    + " FROM tide.consumer_lag l LEFT JOIN tide.dead_letters d USING (relay_group, pipeline, outbox_name)"
-                    + " WHERE l.relay_group = tide.relay_group()")) {
+            List<PipelineReading> readings = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT pipeline, outbox_name, pending, oldest_pending_age_seconds,"
+                    + " last_id, open_dead_letters, paused_at IS NOT NULL, state, consecutive_failures, unseen_seconds"
+                    + " FROM tide.consumer_lag WHERE relay_group = tide.relay_group()")) {
                 while (rs.next()) {
-                    metrics.lag(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5),
-                            rs.getLong(6), rs.getBoolean(8));
-                    unseen.add(MultiGauge.Row.of(Tags.of("pipeline", rs.getString(1), "outbox", rs.getString(2)),
-                            rs.getDouble(7)));
+                    readings.add(new PipelineReading(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4),
+                            rs.getLong(5), rs.getLong(6), rs.getBoolean(7), rs.getString(8), rs.getInt(9),
+                            rs.getDouble(10)));
                 }
             }
-            metrics.registrations(unseen);
+            metrics.pipelines(readings);
             lastSuccess = Instant.now();
             lastError = null;
         } catch (SQLException e) {

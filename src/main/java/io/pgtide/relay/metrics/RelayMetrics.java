@@ -43,6 +43,7 @@ public final class RelayMetrics {
     private volatile double standby;
     private final MultiGauge refusedFiles;
     private final MultiGauge registrationsUnseen;
+    private final MultiGauge pipelineState;
 
     public RelayMetrics(MeterRegistry registry, Predicate<String> lockHeld) {
         this.registry = registry;
@@ -59,6 +60,10 @@ public final class RelayMetrics {
         registrationsUnseen = MultiGauge.builder("pg_tide_relay_registration_unseen_seconds")
                 .description("Seconds since a registered pipeline of the group last polled, whether or not a relay"
                         + " runs it: a registration nobody polls holds retention back")
+                .register(registry);
+        pipelineState = MultiGauge.builder("pg_tide_relay_pipeline_state")
+                .description("1 for the pipeline's state in tide.consumer_lag: running, retrying, failing, paused or"
+                        + " unowned")
                 .register(registry);
     }
 
@@ -89,11 +94,6 @@ public final class RelayMetrics {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         problemsByFile.forEach((file, problems) -> rows.add(MultiGauge.Row.of(Tags.of("file", file), problems)));
         refusedFiles.register(rows, true);
-    }
-
-    /** Every registration of the group, by pipeline and outbox, with the seconds since it last polled. */
-    void registrations(List<MultiGauge.Row<?>> unseenSeconds) {
-        registrationsUnseen.register(unseenSeconds, true);
     }
 
     /** A batch the sink acknowledged and whose offset moved. */
@@ -128,13 +128,28 @@ public final class RelayMetrics {
                 .tags("pipeline", pipeline, "outbox", outbox, "action", action).register(registry).increment();
     }
 
-    /** The latest reading of one pipeline's lag from the database. */
-    synchronized void lag(String pipeline, String outbox, long pending, double oldestPendingAge, long offsetId, long deadLetters,
-            boolean paused) {
-        if (!pipelines.containsKey(pipeline)) {
-            // not a pipeline of this relay's files: a deleted pipeline's series stay gone
-            return;
+    /**
+     * The latest reading of the group's pipelines from the database: every registration's unseen time, and the lag and
+     * state of the pipelines of this relay's files (a deleted pipeline's series stay gone).
+     */
+    synchronized void pipelines(List<PipelineReading> readings) {
+        List<MultiGauge.Row<?>> unseen = new ArrayList<>();
+        List<MultiGauge.Row<?>> states = new ArrayList<>();
+        for (PipelineReading r : readings) {
+            Tags tags = Tags.of("pipeline", r.pipeline(), "outbox", r.outbox());
+            unseen.add(MultiGauge.Row.of(tags, r.unseenSeconds()));
+            if (pipelines.containsKey(r.pipeline())) {
+                states.add(MultiGauge.Row.of(tags.and("state", r.state()), 1));
+                lag(r);
+            }
         }
+        registrationsUnseen.register(unseen, true);
+        pipelineState.register(states, true);
+    }
+
+    private void lag(PipelineReading r) {
+        String pipeline = r.pipeline();
+        String outbox = r.outbox();
         PipelineLag reading = lag.computeIfAbsent(pipeline + "\u0000" + outbox, key -> {
             PipelineLag l = new PipelineLag();
             Gauge.builder("pg_tide_relay_pending_messages", l, x -> x.pending)
@@ -152,13 +167,17 @@ public final class RelayMetrics {
             Gauge.builder("pg_tide_relay_paused", l, x -> x.paused)
                     .description("1 while the pipeline is paused (tide.relay_pause): no relay of the group runs it")
                     .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            Gauge.builder("pg_tide_relay_consecutive_failures", l, x -> x.consecutiveFailures)
+                    .description("Failed sends of the pipeline since it last delivered (tide.consumer_lag)")
+                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
             return l;
         });
-        reading.pending = pending;
-        reading.oldestPendingAge = oldestPendingAge;
-        reading.offsetId = offsetId;
-        reading.deadLetters = deadLetters;
-        reading.paused = paused ? 1 : 0;
+        reading.pending = r.pending();
+        reading.oldestPendingAge = r.oldestPendingAge();
+        reading.offsetId = r.offsetId();
+        reading.deadLetters = r.deadLetters();
+        reading.paused = r.paused() ? 1 : 0;
+        reading.consecutiveFailures = r.consecutiveFailures();
     }
 
     void server(double oldestOpenTransactionAgeSeconds, boolean inRecovery) {
@@ -173,5 +192,6 @@ public final class RelayMetrics {
         private volatile double offsetId;
         private volatile double deadLetters;
         private volatile double paused;
+        private volatile double consecutiveFailures;
     }
 }

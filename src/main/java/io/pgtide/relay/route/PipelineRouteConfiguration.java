@@ -4,6 +4,7 @@ import io.pgtide.relay.cloudevents.CloudEventMessages;
 import io.pgtide.relay.cloudevents.HttpCloudEventHeaders;
 import io.pgtide.relay.deadletter.DeadLetters;
 import io.pgtide.relay.deadletter.PermanentFailures;
+import io.pgtide.relay.health.DeliveryFailures;
 import io.pgtide.relay.deadletter.Poison;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
@@ -31,13 +32,16 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
     private final OffsetAdvance offsetAdvance;
     private final DeadLetters deadLetters;
     private final PermanentFailures permanentFailures;
+    private final DeliveryFailures deliveryFailures;
     private final Poison poison;
     private final RelayMetrics metrics;
     private final Optional<SendSpans> sendSpans;
     private final SinkStateLog sinkState = new SinkStateLog();
 
     public PipelineRouteConfiguration(OffsetAdvance offsetAdvance, DeadLetters deadLetters,
-            PermanentFailures permanentFailures, RelayMetrics metrics, Optional<SendSpans> sendSpans) {
+            PermanentFailures permanentFailures, DeliveryFailures deliveryFailures, RelayMetrics metrics,
+            Optional<SendSpans> sendSpans) {
+        this.deliveryFailures = deliveryFailures;
         this.sendSpans = sendSpans;
         this.offsetAdvance = offsetAdvance;
         this.deadLetters = deadLetters;
@@ -68,7 +72,10 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
                 // a stop does not wait out a failing sink's backoff: the batch stays unacknowledged, its offset
                 // unmoved, and the next owner delivers it
                 .allowRedeliveryWhileStopping(false);
-        retries.onExceptionOccurred(sinkState::failed);
+        retries.onExceptionOccurred(exchange -> {
+            sinkState.failed(exchange);
+            deliveryFailures.sendFailed(exchange);
+        });
         pipeline.errorHandler(retries);
         // a rejection of the message itself is not retried: isolate the poison, set it aside, go on
         pipeline.onException(Exception.class).onWhen(permanentFailures).handled(false).process(deadLetters);
@@ -87,7 +94,8 @@ public final class PipelineRouteConfiguration extends RouteConfigurationBuilder 
             pipeline.onCompletion().onFailureOnly().process(spans::failed);
         });
         pipeline.onCompletion().onFailureOnly()
-                .process(exchange -> metrics.failed(exchange.getFromRouteId(), RelayMetrics.SINK));
+                .process(exchange -> metrics.failed(exchange.getFromRouteId(), RelayMetrics.SINK))
+                .process(deliveryFailures::gaveUp);
         // any other failure but an outage, once retried, is a poison's too: set it aside (or hold), go on
         pipeline.onCompletion().onFailureOnly().onWhen(poison).process(deadLetters);
     }

@@ -24,19 +24,16 @@ public final class SinkStateLog {
 
     /** For the error handler's onExceptionOccurred: a send of the pipeline's batch failed. */
     public void failed(Exchange exchange) {
-        Exception error = exchange.getProperty(ExchangePropertyKey.EXCEPTION_CAUGHT, Exception.class);
-        if (error == null) {
-            error = exchange.getException();
-        }
+        Exception error = Causes.of(exchange);
         String pipeline = exchange.getFromRouteId();
         String uri = exchange.getProperty(ExchangePropertyKey.TO_ENDPOINT, String.class);
-        Throwable cause = innermost(error);
+        Throwable cause = Causes.innermost(error);
         String state = uri + " " + (cause == null ? "" : cause.getClass().getName());
         if (pipeline == null || state.equals(failing.put(pipeline, state))) {
             return;
         }
         // the innermost cause says why; an outer message may name the setting at fault (a sink's target URL)
-        String reason = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + Causes.describe(error);
+        String reason = Causes.reason(error);
         if (uri != null && uri.startsWith("kafka:") && cause instanceof org.apache.kafka.common.errors.TimeoutException) {
             LOG.warn("Pipeline {}: its sink cannot reach a Kafka broker at {} ({}); retrying until it can",
                     pipeline, brokers(uri), reason);
@@ -60,13 +57,5 @@ public final class SinkStateLog {
         } catch (URISyntaxException e) {
             return null;
         }
-    }
-
-    private static Throwable innermost(Throwable error) {
-        Throwable t = error;
-        while (t != null && t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t;
     }
 }

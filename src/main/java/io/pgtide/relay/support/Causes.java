@@ -1,5 +1,8 @@
 package io.pgtide.relay.support;
 
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePropertyKey;
+
 /** An error's message and its causes' in one line: the outermost often says little, a cause says why. */
 public final class Causes {
 
@@ -16,5 +19,26 @@ public final class Causes {
             }
         }
         return text.toString();
+    }
+
+    /** The innermost cause's type and the whole chain's messages: why a send failed, as the relay reports it. */
+    public static String reason(Throwable error) {
+        Throwable cause = innermost(error);
+        return cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + describe(error);
+    }
+
+    /** The last cause of the chain, or null for null. */
+    public static Throwable innermost(Throwable error) {
+        Throwable t = error;
+        while (t != null && t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** The failure of an exchange: while the error handler retries, Camel keeps it in a property. */
+    public static Exception of(Exchange exchange) {
+        Exception error = exchange.getProperty(ExchangePropertyKey.EXCEPTION_CAUGHT, Exception.class);
+        return error == null ? exchange.getException() : error;
     }
 }

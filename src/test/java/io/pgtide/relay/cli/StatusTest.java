@@ -37,8 +37,8 @@ class StatusTest {
             db.execute("SELECT tide.relay_pause('stopped')");
 
             String text = run(database, PipelineSamples.FOLDER, false);
-            assertTrue(text.matches("(?s).*held\\s+orders\\s+held\\s+0:0\\s+3\\s.*relay-x \\(pid \\d+\\).*"), text);
-            assertTrue(text.matches("(?s).*idle\\s+orders\\s+free\\s+0:0\\s+3\\s.*"), text);
+            assertTrue(text.matches("(?s).*held\\s+orders\\s+running\\s+0:0\\s+3\\s.*relay-x \\(pid \\d+\\).*"), text);
+            assertTrue(text.matches("(?s).*idle\\s+orders\\s+unowned\\s+0:0\\s+3\\s.*"), text);
             assertTrue(text.matches("(?s).*stopped\\s+orders\\s+paused\\s+0:0\\s+3\\s.*"), text);
 
             JsonNode json = new ObjectMapper().readTree(run(database, PipelineSamples.FOLDER, true)).get("pipelines");
@@ -48,6 +48,8 @@ class StatusTest {
             assertEquals(3, json.get(0).get("pending").asLong());
             assertTrue(json.get(0).get("lock_holder").asText().startsWith("relay-x (pid "));
             assertTrue(json.get(1).get("lock_holder").isNull());
+            assertEquals("running unowned paused", json.get(0).get("state").asText() + " " + json.get(1).get("state").asText()
+                    + " " + json.get(2).get("state").asText());
         }
     }
 

@@ -22,10 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AbandonedPipelineAlertTest {
 
-    private static final Path RULES = Path.of("examples/cnpg/prometheus-rules.yaml");
-    /** The labels the ServiceMonitor of examples/cnpg adds to every series. */
-    private static final Map<String, String> TARGET = Map.of("job", "pg-tide-relay", "namespace", "shop",
-            "cnpg_io_cluster", "db", "pod", "db-1");
 
     @TempDir
     Path routes;
@@ -60,10 +56,12 @@ class AbandonedPipelineAlertTest {
                 assertTrue(scrape.get("pg_tide_relay_registration_unseen_seconds{outbox=\"orders\",pipeline=\"kept\"}") < 60,
                         "a running pipeline is seen: " + scrape);
 
-                Promtool.assertSamples(Promtool.expression(RULES, "PgTideAbandonedPipeline"), scrape, TARGET,
+                Promtool.assertSamples(Promtool.expression(Promtool.CNPG_RULES, "PgTideAbandonedPipeline"), scrape,
+                        Promtool.CNPG_TARGET,
                         Map.of("{cnpg_io_cluster=\"db\", namespace=\"shop\", outbox=\"orders\", pipeline=\"dropped\"}",
                                 scrape.get(unseen)), work);
-                Promtool.assertSamples(Promtool.expression(RULES, "PgTidePipelineDown"), scrape, TARGET, Map.of(), work);
+                Promtool.assertSamples(Promtool.expression(Promtool.CNPG_RULES, "PgTidePipelineDown"), scrape,
+                        Promtool.CNPG_TARGET, Map.of(), work);
             }
         }
     }

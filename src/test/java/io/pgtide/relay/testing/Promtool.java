@@ -17,6 +17,12 @@ import java.util.stream.Collectors;
  */
 public final class Promtool {
 
+    /** The alert rules the CloudNativePG example ships. */
+    public static final Path CNPG_RULES = Path.of("examples/cnpg/prometheus-rules.yaml");
+    /** The labels the ServiceMonitor of examples/cnpg adds to every series. */
+    public static final Map<String, String> CNPG_TARGET = Map.of("job", "pg-tide-relay", "namespace", "shop",
+            "cnpg_io_cluster", "db", "pod", "db-1");
+
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private Promtool() {

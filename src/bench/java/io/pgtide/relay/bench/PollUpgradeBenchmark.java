@@ -8,7 +8,7 @@ import java.util.Locale;
  * (the {@link RawRead} loop) draining outboxes of 1 KiB messages in a database on the previous version and one on
  * the current version, rounds interleaved A B B A so drift weighs on both alike. Issue 13 and 19 allow the current
  * version at most 10 % fewer rows per second.
- * Run: {@code mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PollUpgradeBenchmark} with
+ * Run: {@code mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PollUpgradeBenchmark} with
  * optional {@code -Dbench.rows=N} (rows per round, default 250,000), {@code -Dbench.rounds=N} (per version, default 4)
  * and {@code -Dbench.previous=0.1.0}.
  */

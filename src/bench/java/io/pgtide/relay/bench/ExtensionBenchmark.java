@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>poll rate: a relay loop of {@code tide.relay_poll} + {@code tide.relay_advance} draining a pre-filled
  *       outbox, checking every row is delivered once and in (tx, id) order.</li>
  * </ol>
- * Run: {@code mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ExtensionBenchmark}
+ * Run: {@code mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ExtensionBenchmark}
  * with optional {@code -Dbench.seconds=N} (measured time of each variant at each connection count, default 10),
  * {@code -Dbench.rounds=N} (rounds that time is split into, default 4: A B B A A B B A),
  * {@code -Dbench.warmupSeconds=N} (per variant and connection count, default 3) and

@@ -4,8 +4,6 @@ import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.api.StreamConfiguration;
-import io.pgtide.relay.testing.Backlog;
-import io.pgtide.relay.testing.BenchmarkMain;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Backlog drain through examples/routes/orders-to-nats.yaml into a JetStream file stream on the machine's NATS
  * server (one synchronous, acknowledged publish per message). Prints msg/s from the first advanced offset to
  * the last row. Also holds the pipeline file and report the other sink benchmarks share.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.NatsSinkBenchmark [-Dbench.messages=20000]</pre>
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.NatsSinkBenchmark [-Dbench.messages=20000]</pre>
  */
 public final class NatsSinkBenchmark {
 
@@ -25,7 +23,8 @@ public final class NatsSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        BenchmarkMain.run(NatsSinkBenchmark::run);
+        // exit, also on failure: the client's threads would keep exec:java waiting
+        System.exit(BenchmarkMain.run(NatsSinkBenchmark::run));
     }
 
     private static void run(int messages) throws Exception {

@@ -1,6 +1,5 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -23,7 +22,7 @@ import javax.crypto.spec.SecretKeySpec;
  * enough not to be the bottleneck (~14k signed 1 KiB POSTs/s from one sequential client here; the JDK's
  * com.sun.net.httpserver managed ~4k and held the relay at ~1.3k msg/s). msg/s from the first advanced
  * offset to the last row.
- * <pre>mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.HttpSinkBenchmark [-Dbench.messages=20000] [-Dbench.pipelines=single,batch]</pre>
+ * <pre>mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.HttpSinkBenchmark [-Dbench.messages=20000] [-Dbench.pipelines=single,batch]</pre>
  */
 public final class HttpSinkBenchmark {
 

@@ -5,7 +5,6 @@ import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.Pipelines;
-import io.pgtide.relay.testing.ProcessStats;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ import java.util.Map;
  * Idle cost: a relay (a JVM of its own) running pipelines whose outboxes get nothing. Prints the relay's CPU
  * as a share of one core, the CPU of the database sessions it holds, and the transactions a second it runs,
  * soon after start-up and again some minutes later, once the JIT compiler is done.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.IdleBenchmark
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.IdleBenchmark
  *     [-Dbench.pipelines=50 -Dbench.seconds=30 -Dbench.settleSeconds=15 -Dbench.steadySeconds=420
  *      -Dbench.delay=<poll delay ms>
  *      -Dbench.lockInterval=<ms>]</pre>

@@ -1,6 +1,6 @@
-package io.pgtide.relay.testing;
+package io.pgtide.relay.bench;
 
-/** Runs a sink benchmark's body with -Dbench.messages and exits the JVM with its outcome. */
+/** Runs a sink benchmark's body with -Dbench.messages and turns its outcome into an exit status for its main. */
 public final class BenchmarkMain {
 
     private BenchmarkMain() {
@@ -12,14 +12,14 @@ public final class BenchmarkMain {
         void run(int messages) throws Exception;
     }
 
-    public static void run(Body body) {
-        // exit explicitly, also on failure: client threads (paho, jnats) would keep exec:java waiting
+    /** 0 when the body finished, 1 when it failed (its stack trace printed). */
+    public static int run(Body body) {
         try {
             body.run(Integer.getInteger("bench.messages", 20_000));
-            System.exit(0);
+            return 0;
         } catch (Throwable e) {
             e.printStackTrace();
-            System.exit(1);
+            return 1;
         }
     }
 }

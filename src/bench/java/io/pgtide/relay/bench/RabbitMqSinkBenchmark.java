@@ -3,7 +3,6 @@ package io.pgtide.relay.bench;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +14,7 @@ import java.util.Locale;
  * for its publisher confirm. The benchmark declares a topic exchange bound with "#" to one queue, durable
  * unless {@code -Dbench.durable=false} (deleted at the end): RabbitMQ confirms a persistent message in a
  * durable queue only once it is on disk. msg/s from the first advanced offset to the last row.
- * <pre>mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.RabbitMqSinkBenchmark [-Dbench.messages=20000] [-Dbench.durable=false]</pre>
+ * <pre>mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.RabbitMqSinkBenchmark [-Dbench.messages=20000] [-Dbench.durable=false]</pre>
  */
 public final class RabbitMqSinkBenchmark {
 

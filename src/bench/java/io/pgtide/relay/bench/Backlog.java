@@ -1,5 +1,7 @@
-package io.pgtide.relay.testing;
+package io.pgtide.relay.bench;
 
+import io.pgtide.relay.testing.RelayHarness;
+import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.sql.SQLException;
 

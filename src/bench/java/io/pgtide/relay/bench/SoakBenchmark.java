@@ -37,7 +37,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * broker acknowledges at that append), the outbox table's size, its index's, dead tuples, and the relay's mean
  * batch time (poll to offset advance). At the end: lost and duplicated messages. Goal: after the first minutes,
  * size flat within ±20 %, no upward trend in p99, nothing lost.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.SoakBenchmark
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.SoakBenchmark
  *     [-Dbench.rate=2000] [-Dbench.minutes=30] [-Dbench.publishers=8] [-Dbench.perTx=1] [-Dbench.sweepSeconds=30]</pre>
  */
 public final class SoakBenchmark {

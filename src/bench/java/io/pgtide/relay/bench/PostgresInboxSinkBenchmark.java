@@ -1,6 +1,5 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +9,7 @@ import java.util.Locale;
  * Backlog drain, outbox → inbox in a second database on the same PostgreSQL server, with
  * examples/routes/orders-to-inbox.yaml as shipped: one tide.inbox_write per batch of up to 1000 events.
  * msg/s from the first advanced offset to the last row.
- * <pre>mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PostgresInboxSinkBenchmark [-Dbench.messages=20000]</pre>
+ * <pre>mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PostgresInboxSinkBenchmark [-Dbench.messages=20000]</pre>
  */
 public final class PostgresInboxSinkBenchmark {
 

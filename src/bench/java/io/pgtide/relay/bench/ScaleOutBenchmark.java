@@ -1,6 +1,5 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
@@ -22,7 +21,7 @@ import java.util.TreeMap;
  * started together on the same routes (they share the pipelines through the locks: whichever takes a lock
  * first runs that pipeline), and on two relays with half the pipeline files each. Prints the aggregate msg/s
  * and how the pipelines were split, to tell whether throughput adds up or stops at a shared bottleneck.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ScaleOutBenchmark
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ScaleOutBenchmark
  *     [-Dbench.messages=200000 -Dbench.pipelines=4]</pre>
  */
 public final class ScaleOutBenchmark {

@@ -1,7 +1,5 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.Backlog;
-import io.pgtide.relay.testing.BenchmarkMain;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -11,7 +9,7 @@ import redis.clients.jedis.RedisClient;
  * Backlog drain through examples/routes/orders-to-redis.yaml into a Redis stream on the machine's Redis (one
  * XADD per message, each batch pipelined in one round trip). Prints msg/s from the first advanced offset to the
  * last row.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.RedisSinkBenchmark [-Dbench.messages=20000]</pre>
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.RedisSinkBenchmark [-Dbench.messages=20000]</pre>
  */
 public final class RedisSinkBenchmark {
 
@@ -19,7 +17,8 @@ public final class RedisSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        BenchmarkMain.run(RedisSinkBenchmark::run);
+        // exit, also on failure: the client's threads would keep exec:java waiting
+        System.exit(BenchmarkMain.run(RedisSinkBenchmark::run));
     }
 
     private static void run(int messages) throws Exception {

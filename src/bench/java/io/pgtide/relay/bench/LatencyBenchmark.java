@@ -27,7 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * the time from its publishing commit to the broker appending the record (the topic stamps records with
  * LogAppendTime; acks=all on one broker acknowledges at that append). Prints p50/p99/max for the shipped
  * pipeline (woken by the outbox's notifications) and for the same pipeline polling on its delay only.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.LatencyBenchmark
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.LatencyBenchmark
  *     [-Dbench.rate=1000 -Dbench.seconds=60 -Dbench.baselineSeconds=15]</pre>
  */
 public final class LatencyBenchmark {

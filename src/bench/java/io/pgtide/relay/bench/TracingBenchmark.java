@@ -2,7 +2,6 @@ package io.pgtide.relay.bench;
 
 import com.sun.net.httpserver.HttpServer;
 import io.pgtide.relay.config.RelaySettings;
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.TestDatabase;
 import java.io.InputStream;
@@ -18,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * own. With tracing on the spans go over OTLP/HTTP to a receiver on loopback that takes them and answers 200, with
  * the SDK's default batching unless OTEL_BSP_* says otherwise here.
  *
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.TracingBenchmark
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.TracingBenchmark
  *     [-Dbench.messages=100000 -Dbench.rounds=2]</pre>
  */
 public final class TracingBenchmark {

@@ -8,7 +8,7 @@ import java.util.Locale;
  * drain with its baselines and limits (and the relay's memory), steady-state latency, idle cost and the
  * scale-out shape. Each part is also a command of its own (DrainBenchmark, LatencyBenchmark, IdleBenchmark,
  * ScaleOutBenchmark) with the same -D settings.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PerformanceBenchmark</pre>
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PerformanceBenchmark</pre>
  */
 public final class PerformanceBenchmark {
 

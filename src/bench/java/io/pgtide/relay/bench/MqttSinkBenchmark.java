@@ -1,7 +1,5 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.Backlog;
-import io.pgtide.relay.testing.BenchmarkMain;
 import io.pgtide.relay.testing.MqttMessageCallback;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
@@ -16,7 +14,7 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
  * Backlog drain through examples/routes/orders-to-mqtt.yaml to the machine's Mosquitto (QoS 1, one publish per
  * message, PUBACK awaited), with one QoS 1 subscriber on the topics. Prints msg/s from the first advanced offset
  * to the last row.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.MqttSinkBenchmark [-Dbench.messages=20000]</pre>
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.MqttSinkBenchmark [-Dbench.messages=20000]</pre>
  */
 public final class MqttSinkBenchmark {
 
@@ -24,7 +22,8 @@ public final class MqttSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        BenchmarkMain.run(MqttSinkBenchmark::run);
+        // exit, also on failure: the client's threads would keep exec:java waiting
+        System.exit(BenchmarkMain.run(MqttSinkBenchmark::run));
     }
 
     private static void run(int messages) throws Exception {

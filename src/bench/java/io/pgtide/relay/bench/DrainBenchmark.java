@@ -5,12 +5,10 @@ import io.pgtide.relay.batch.OutboxRow;
 import io.pgtide.relay.batch.TideConstants;
 import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.sink.KafkaRecordKeys;
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.Pipelines;
-import io.pgtide.relay.testing.ProcessStats;
 import io.pgtide.relay.testing.TestDatabase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +45,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * limit — the raw JDBC rate of the same poll SQL, and the raw rate of a plain Kafka producer sending the same
  * records with the same settings; the limit is the smaller. Each contender runs two passes over backlogs of the
  * same size: the first in JVMs just started, the second in the same JVMs, warm. Prints msg/s, the ratios, the goals.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.DrainBenchmark
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.DrainBenchmark
  *     [-Dbench.messages=200000 (a pass) -Dbench.textbookMessages=20000 -Dbench.batch=1000 -Dbench.jfr=/tmp/relay
  *     -Dbench.payload=note (or order: see Backlog.PAYLOAD_SQL)]</pre>
  */

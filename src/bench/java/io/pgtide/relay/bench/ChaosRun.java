@@ -9,7 +9,7 @@ import java.time.Duration;
  * rollbacks, 10 keys) through 3 relay processes to Kafka with a fault every 3 to 5 s: mostly a kill -9 of
  * the owning relay, and once each a PostgreSQL restart, a 10 s Kafka outage and a poison message. Prints one
  * line of figures and exits non-zero when a check failed.
- * <pre>mvn -q test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ChaosRun [-Dchaos.messages=100000]
+ * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.ChaosRun [-Dchaos.messages=100000]
  *     [-Dchaos.producers=4] [-Dchaos.relays=3] [-Dchaos.faultEveryMinMs=3000] [-Dchaos.faultEveryMaxMs=5000]
  *     [-Dchaos.kafkaOutageMs=10000] [-Dchaos.commitDelayMs=10]</pre>
  */

@@ -1,6 +1,5 @@
 package io.pgtide.relay.bench;
 
-import io.pgtide.relay.testing.Backlog;
 import io.pgtide.relay.testing.TestDatabase;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -13,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * messages over {@code bench.keys} keys (64): the webhook example as shipped, serial (no keyGroups) against
  * keyGroups=64, in the same run. Serial is bounded by one round trip per message (about 20 msg/s at 50 ms); key
  * groups by the round trip per key. Prints each figure as soon as it is measured, and the ratio.
- * <pre>mvn -q -B test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.KeyGroupsBenchmark [-Dbench.latencyMs=50] [-Dbench.keys=64] [-Dbench.messages=10000]</pre>
+ * <pre>mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.KeyGroupsBenchmark [-Dbench.latencyMs=50] [-Dbench.keys=64] [-Dbench.messages=10000]</pre>
  */
 public final class KeyGroupsBenchmark {
 

@@ -1,4 +1,4 @@
-package io.pgtide.relay.testing;
+package io.pgtide.relay.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
