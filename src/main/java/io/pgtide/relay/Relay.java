@@ -18,7 +18,7 @@ import io.pgtide.relay.lock.StartCondition;
 import io.pgtide.relay.metrics.LagSampler;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
-import io.pgtide.relay.offset.OutboxRowMapperFactory;
+import io.pgtide.relay.batch.OutboxRowMapperFactory;
 import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.OutboxExists;

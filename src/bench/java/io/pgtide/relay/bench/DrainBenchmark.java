@@ -1,8 +1,9 @@
 package io.pgtide.relay.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.pgtide.relay.offset.OutboxMessages;
-import io.pgtide.relay.offset.OutboxRow;
+import io.pgtide.relay.batch.OutboxMessages;
+import io.pgtide.relay.batch.OutboxRow;
+import io.pgtide.relay.batch.TideConstants;
 import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.sink.KafkaRecordKeys;
 import io.pgtide.relay.testing.ChildRelay;
@@ -297,10 +298,10 @@ public final class DrainBenchmark {
                 ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, payload);
                 // the headers the relay's records carry: the row's own, then the relay's
                 record.headers().add("type", utf8("order.created"));
-                record.headers().add(OutboxMessages.ID, utf8(id));
-                record.headers().add(OutboxMessages.KEY, utf8(key));
-                record.headers().add(OutboxMessages.MESSAGE_ID, utf8("orders:" + id));
-                record.headers().add(OutboxMessages.OUTBOX, utf8("orders"));
+                record.headers().add(TideConstants.ID, utf8(id));
+                record.headers().add(TideConstants.KEY, utf8(key));
+                record.headers().add(TideConstants.MESSAGE_ID, utf8("orders:" + id));
+                record.headers().add(TideConstants.OUTBOX, utf8("orders"));
                 acks.add(producer.send(record));
                 if (acks.size() == perAwait || sent == messages - 1) {
                     producer.flush(); // as the relay's producer does when it awaits a batch

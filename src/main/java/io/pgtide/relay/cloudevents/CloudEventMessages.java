@@ -2,9 +2,10 @@ package io.pgtide.relay.cloudevents;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.pgtide.relay.offset.Batch;
-import io.pgtide.relay.offset.CreatedAt;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.Batch;
+import io.pgtide.relay.batch.CreatedAt;
+import io.pgtide.relay.batch.OutboxBatch;
+import io.pgtide.relay.batch.TideConstants;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.time.format.DateTimeFormatter;
@@ -44,14 +45,15 @@ public final class CloudEventMessages implements Processor {
     @Override
     public void process(Exchange exchange) throws IOException {
         CloudEventsOptions options = CloudEventsOptions.of(exchange);
-        Batch batch = exchange.getProperty(Batch.PROPERTY, Batch.class);
-        if (options == null || batch == null || !(exchange.getMessage().getBody() instanceof List<?> messages)) {
+        Batch batch = exchange.getProperty(TideConstants.BATCH, Batch.class);
+        List<Message> messages = OutboxBatch.orNull(exchange);
+        if (options == null || batch == null || messages == null) {
             return;
         }
         boolean structured = options.mode().equals(CloudEventsOptions.STRUCTURED);
         for (int i = 0; i < messages.size(); i++) {
-            Message message = (Message) messages.get(i);
-            String[] values = {SPEC.version(), message.getHeader(OutboxMessages.MESSAGE_ID, String.class),
+            Message message = messages.get(i);
+            String[] values = {SPEC.version(), message.getHeader(TideConstants.MESSAGE_ID, String.class),
                     options.source(message), options.type(message),
                     DateTimeFormatter.ISO_INSTANT.format(CreatedAt.parse(batch.positions().get(i).created()))};
             if (structured) {

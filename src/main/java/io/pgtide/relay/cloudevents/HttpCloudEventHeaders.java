@@ -1,6 +1,6 @@
 package io.pgtide.relay.cloudevents;
 
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.TideConstants;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
@@ -17,7 +17,7 @@ public final class HttpCloudEventHeaders implements Processor {
     public void process(Exchange exchange) {
         Message message = exchange.getMessage();
         // a batch sent as one request (a JSON array) is not one event
-        if (message.getHeader(OutboxMessages.MESSAGE_ID) == null) {
+        if (message.getHeader(TideConstants.MESSAGE_ID) == null) {
             return;
         }
         CloudEventsOptions options = CloudEventsOptions.of(exchange);

@@ -1,10 +1,10 @@
 package io.pgtide.relay.deadletter;
 
+import io.pgtide.relay.batch.TideConstants;
 import io.pgtide.relay.lock.LockSession;
 import io.pgtide.relay.lock.PipelineLockPolicy;
 import io.pgtide.relay.metrics.RelayMetrics;
-import io.pgtide.relay.offset.Batch;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.Batch;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import org.apache.camel.CamelExchangeException;
@@ -45,7 +45,7 @@ public final class DeadLetters implements Processor {
 
     @Override
     public void process(Exchange exchange) throws Exception {
-        Batch batch = exchange.getProperty(Batch.PROPERTY, Batch.class);
+        Batch batch = exchange.getProperty(TideConstants.BATCH, Batch.class);
         String route = exchange.getFromRouteId();
         LockSession session = locks.ownedSession(route);
         if (batch == null || session == null || !batch.pipeline().equals(route)) {
@@ -102,8 +102,8 @@ public final class DeadLetters implements Processor {
 
     /** The index in the batch of the message this exchange carries when the messages before it were acknowledged. */
     private static int failedMessage(Exchange exchange, Batch batch) {
-        String id = exchange.getMessage().getHeader(OutboxMessages.ID, String.class);
-        if (id == null || !batch.outbox().equals(exchange.getMessage().getHeader(OutboxMessages.OUTBOX))
+        String id = exchange.getMessage().getHeader(TideConstants.ID, String.class);
+        if (id == null || !batch.outbox().equals(exchange.getMessage().getHeader(TideConstants.OUTBOX))
                 || !AcknowledgedPrefix.before(exchange)) {
             return -1;
         }

@@ -1,8 +1,9 @@
 package io.pgtide.relay.health;
 
+import io.pgtide.relay.batch.Batch;
+import io.pgtide.relay.batch.TideConstants;
 import io.pgtide.relay.lock.LockSession;
 import io.pgtide.relay.lock.PipelineLockPolicy;
-import io.pgtide.relay.offset.Batch;
 import io.pgtide.relay.support.Causes;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -37,7 +38,7 @@ public final class DeliveryFailures {
 
     /** Never throws: a failure that cannot be recorded must not change what happens to the batch. */
     private void record(Exchange exchange, boolean gaveUp) {
-        Batch batch = exchange.getProperty(Batch.PROPERTY, Batch.class);
+        Batch batch = exchange.getProperty(TideConstants.BATCH, Batch.class);
         LockSession session = batch == null ? null : locks.ownedSession(batch.pipeline());
         if (session == null) {
             return;

@@ -49,8 +49,11 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     public void onInit(Route route) {
         // the owner thread starts the route once the lock is held
         route.setAutoStartup(false);
-        watch.start();
         CamelContext context = route.getCamelContext();
+        if (watch.getCamelContext() == null) {
+            watch.setCamelContext(context);
+        }
+        watch.start();
         owners.computeIfAbsent(route.getRouteId(),
                 id -> {
                     PipelineOwner owner = new PipelineOwner(id, context, database, instance, interval, condition);

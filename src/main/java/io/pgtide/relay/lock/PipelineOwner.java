@@ -3,6 +3,8 @@ package io.pgtide.relay.lock;
 import io.pgtide.relay.db.Database;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
@@ -11,13 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps one pipeline's route running exactly while this relay holds the pipeline's lock: a thread
- * that tries the lock while it is free and starts the route once it holds it, and stops the route as
+ * Keeps one pipeline's route running exactly while this relay holds the pipeline's lock: a task on a scheduled
+ * executor of Camel's (one thread per pipeline, named and shown in JMX by Camel) that tries the lock while it is free and starts the route once it holds it, and stops the route as
  * soon as the {@link LockWatch} (or a failed call on the session) finds the lock gone. When the watch finds the
  * pipeline paused, it stops the route gracefully (the batch in flight advances its offset first) and then frees
  * the lock; the start condition keeps it from taking the lock again until the pipeline is resumed.
  */
-final class PipelineOwner implements Runnable {
+final class PipelineOwner {
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineOwner.class);
 
@@ -34,7 +36,9 @@ final class PipelineOwner implements Runnable {
     private final String instance;
     private final Duration interval;
     private final StartCondition condition;
-    private final Thread thread;
+    private ScheduledExecutorService executor;
+    /** The next run, when it is not running now. */
+    private ScheduledFuture<?> next;
     private volatile boolean closed;
     private volatile LockSession session;
     private LockSession.Attempt lastAttempt;
@@ -49,12 +53,11 @@ final class PipelineOwner implements Runnable {
         this.instance = instance;
         this.interval = interval;
         this.condition = condition;
-        this.thread = new Thread(this, "pg-tide-lock-" + pipeline);
-        this.thread.setDaemon(true);
     }
 
     void start() {
-        thread.start();
+        executor = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "pg-tide-lock-" + pipeline);
+        schedule(0);
     }
 
     /** The lock-holding session, or null while this relay does not own the pipeline. */
@@ -73,33 +76,43 @@ final class PipelineOwner implements Runnable {
      * next tick, for until the route stops it sends batches whose offsets can no longer move.
      */
     private void wake() {
-        synchronized (this) {
-            notifyAll();
-        }
+        schedule(0);
     }
 
-    @Override
-    public void run() {
-        while (!closed) {
-            try {
-                tick();
-                lastError = null;
-            } catch (SQLException | RuntimeException e) {
-                String error = String.valueOf(e.getMessage());
-                if (!error.equals(lastError)) {
-                    LOG.warn("Pipeline {}: {}", pipeline, error);
-                    lastError = error;
-                }
-                release();
-            }
-            try {
-                synchronized (this) {
-                    wait(settled() ? SETTLED_TICKS * interval.toMillis() : interval.toMillis());
-                }
-            } catch (InterruptedException e) {
+    /** Runs the owner in delayMillis, unless a run is due sooner already. */
+    private synchronized void schedule(long delayMillis) {
+        if (closed || executor.isShutdown()) {
+            return;
+        }
+        if (next != null) {
+            if (next.getDelay(TimeUnit.MILLISECONDS) <= delayMillis) {
                 return;
             }
+            next.cancel(false);
         }
+        next = executor.schedule(this::run, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void run() {
+        synchronized (this) {
+            // from here on a wake-up schedules a run of its own, after this one
+            next = null;
+        }
+        if (closed) {
+            return;
+        }
+        try {
+            tick();
+            lastError = null;
+        } catch (SQLException | RuntimeException e) {
+            String error = String.valueOf(e.getMessage());
+            if (!error.equals(lastError)) {
+                LOG.warn("Pipeline {}: {}", pipeline, error);
+                lastError = error;
+            }
+            release();
+        }
+        schedule(settled() ? SETTLED_TICKS * interval.toMillis() : interval.toMillis());
     }
 
     private void tick() throws SQLException {
@@ -215,10 +228,12 @@ final class PipelineOwner implements Runnable {
 
     /** Stops watching and releases the lock; the route must already be stopped or removed. */
     void close() {
-        closed = true;
-        thread.interrupt();
+        synchronized (this) {
+            closed = true;
+        }
+        context.getExecutorServiceManager().shutdownNow(executor);
         try {
-            thread.join(5000);
+            context.getExecutorServiceManager().awaitTermination(executor, 5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

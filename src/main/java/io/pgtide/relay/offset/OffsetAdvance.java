@@ -1,5 +1,7 @@
 package io.pgtide.relay.offset;
 
+import io.pgtide.relay.batch.Batch;
+import io.pgtide.relay.batch.TideConstants;
 import io.pgtide.relay.lock.LockSession;
 import io.pgtide.relay.lock.PipelineLockPolicy;
 import java.sql.Connection;
@@ -36,7 +38,7 @@ public final class OffsetAdvance implements Processor {
      */
     @Override
     public void process(Exchange exchange) {
-        Batch batch = exchange.getProperty(Batch.PROPERTY, Batch.class);
+        Batch batch = exchange.getProperty(TideConstants.BATCH, Batch.class);
         if (batch == null) {
             return;
         }

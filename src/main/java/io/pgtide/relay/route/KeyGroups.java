@@ -1,6 +1,7 @@
 package io.pgtide.relay.route;
 
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.OutboxBatch;
+import io.pgtide.relay.batch.TideConstants;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,12 +32,12 @@ public final class KeyGroups {
      * Messages without a key form one group of their own, in order: a message without a key is never sent before
      * an earlier one without a key, as without key groups.
      */
-    public static List<List<Message>> of(List<Message> batch) {
+    public static List<OutboxBatch> of(List<Message> batch) {
         Map<Object, List<Message>> groups = new LinkedHashMap<>();
         for (Message message : batch) {
-            groups.computeIfAbsent(message.getHeader(OutboxMessages.KEY), key -> new ArrayList<>()).add(message);
+            groups.computeIfAbsent(message.getHeader(TideConstants.KEY), key -> new ArrayList<>()).add(message);
         }
-        return new ArrayList<>(groups.values());
+        return groups.values().stream().map(OutboxBatch::new).toList();
     }
 
     /** Wraps the route's split over the batch (its one top-level split, which the load check requires). */

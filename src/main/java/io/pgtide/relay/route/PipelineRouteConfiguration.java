@@ -8,7 +8,7 @@ import io.pgtide.relay.health.DeliveryFailures;
 import io.pgtide.relay.deadletter.Poison;
 import io.pgtide.relay.metrics.RelayMetrics;
 import io.pgtide.relay.offset.OffsetAdvance;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.OutboxMessages;
 import io.pgtide.relay.sink.KafkaRecordKeys;
 import io.pgtide.relay.trace.SendSpans;
 import java.util.Optional;

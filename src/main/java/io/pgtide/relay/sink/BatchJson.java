@@ -1,12 +1,12 @@
 package io.pgtide.relay.sink;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.OutboxHeaderFilter;
+import io.pgtide.relay.batch.TideConstants;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /**
@@ -15,45 +15,35 @@ import org.apache.camel.Message;
  */
 final class BatchJson {
 
+    private static final OutboxHeaderFilter FILTER = new OutboxHeaderFilter();
     /** The relay's own headers: carried by id, source and key, not repeated in headers. */
     private static final Set<String> RELAY_HEADERS =
-            Set.of(OutboxMessages.MESSAGE_ID, OutboxMessages.OUTBOX, OutboxMessages.ID, OutboxMessages.KEY);
+            Set.of(TideConstants.MESSAGE_ID, TideConstants.OUTBOX, TideConstants.ID, TideConstants.KEY);
 
     private BatchJson() {
     }
 
-    /** The exchange's batch of outbox messages; fails, naming the step, when a step before it replaced the body. */
-    static List<?> messages(Exchange exchange, String step) {
-        Object body = exchange.getMessage().getBody();
-        if (!(body instanceof List<?> messages) || messages.isEmpty() || !(messages.get(0) instanceof Message)) {
-            throw new IllegalArgumentException(step + " expects the batch of outbox messages (a List of Messages)"
-                    + " as the body; it must come before any step that replaces the body");
-        }
-        return messages;
-    }
-
-    static void writeArray(JsonGenerator json, List<?> messages, boolean withSource) throws IOException {
+    static void writeArray(JsonGenerator json, List<Message> messages, boolean withSource) throws IOException {
         json.writeStartArray();
-        for (Object element : messages) {
-            write(json, (Message) element, withSource);
+        for (Message message : messages) {
+            write(json, message, withSource);
         }
         json.writeEndArray();
     }
 
     private static void write(JsonGenerator json, Message message, boolean withSource) throws IOException {
         json.writeStartObject();
-        json.writeStringField("id", message.getHeader(OutboxMessages.MESSAGE_ID, String.class));
+        json.writeStringField("id", message.getHeader(TideConstants.MESSAGE_ID, String.class));
         if (withSource) {
-            json.writeStringField("source", message.getHeader(OutboxMessages.OUTBOX, String.class));
+            json.writeStringField("source", message.getHeader(TideConstants.OUTBOX, String.class));
         }
-        json.writeStringField("key", message.getHeader(OutboxMessages.KEY, String.class));
+        json.writeStringField("key", message.getHeader(TideConstants.KEY, String.class));
         json.writeObjectFieldStart("headers");
         for (Map.Entry<String, Object> header : message.getHeaders().entrySet()) {
             String name = header.getKey();
-            if (RELAY_HEADERS.contains(name) || name.regionMatches(true, 0, "Camel", 0, 5)) {
-                continue;
+            if (!RELAY_HEADERS.contains(name) && !FILTER.internal(name, header.getValue())) {
+                json.writeStringField(name, header.getValue().toString());
             }
-            json.writeStringField(name, header.getValue() == null ? null : header.getValue().toString());
         }
         json.writeEndObject();
         json.writeFieldName("payload");

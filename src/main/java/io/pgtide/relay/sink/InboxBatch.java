@@ -2,9 +2,11 @@ package io.pgtide.relay.sink;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.pgtide.relay.batch.OutboxBatch;
 import java.io.StringWriter;
 import java.util.List;
 import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.apache.camel.Processor;
 
 /**
@@ -18,7 +20,7 @@ public final class InboxBatch implements Processor {
 
     @Override
     public void process(Exchange exchange) throws Exception {
-        List<?> messages = BatchJson.messages(exchange, "InboxBatch");
+        List<Message> messages = OutboxBatch.of(exchange, "InboxBatch");
         StringWriter out = new StringWriter(256 * messages.size());
         try (JsonGenerator json = JSON.createGenerator(out)) {
             BatchJson.writeArray(json, messages, true);

@@ -1,6 +1,7 @@
 package io.pgtide.relay.sink;
 
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.OutboxBatch;
+import io.pgtide.relay.batch.TideConstants;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
@@ -13,19 +14,13 @@ public final class KafkaRecordKeys implements Processor {
 
     @Override
     public void process(Exchange exchange) {
-        if (exchange.getMessage().getBody() instanceof Iterable<?> messages) {
-            for (Object element : messages) {
-                if (element instanceof Message message) {
-                    copyKey(message);
-                }
-            }
-        } else {
-            copyKey(exchange.getMessage());
+        for (Message message : OutboxBatch.messages(exchange)) {
+            copyKey(message);
         }
     }
 
     private static void copyKey(Message message) {
-        Object key = message.getHeader(OutboxMessages.KEY);
+        Object key = message.getHeader(TideConstants.KEY);
         if (key != null && message.getHeader(KAFKA_KEY) == null) {
             message.setHeader(KAFKA_KEY, key);
         }

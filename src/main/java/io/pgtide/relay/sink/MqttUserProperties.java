@@ -1,5 +1,6 @@
 package io.pgtide.relay.sink;
 
+import io.pgtide.relay.batch.OutboxHeaderFilter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,13 +14,15 @@ import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 /** Gives an outbox message bound for camel-paho-mqtt5 its headers (stable id, key, the row's headers) as MQTT 5 user properties. */
 public final class MqttUserProperties implements Processor {
 
+    private static final OutboxHeaderFilter FILTER = new OutboxHeaderFilter();
+
     @Override
     public void process(Exchange exchange) {
         Message message = exchange.getMessage();
         List<UserProperty> properties = new ArrayList<>();
         for (Map.Entry<String, Object> header : message.getHeaders().entrySet()) {
-            // Camel* headers are instructions to the component (topic override, QoS), not data of the message
-            if (header.getValue() != null && !header.getKey().startsWith("Camel")) {
+            // Camel's headers are instructions to the component (topic override, QoS), not data of the message
+            if (!FILTER.internal(header.getKey(), header.getValue())) {
                 properties.add(new UserProperty(header.getKey(), header.getValue().toString()));
             }
         }

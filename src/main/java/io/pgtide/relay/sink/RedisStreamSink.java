@@ -2,7 +2,9 @@ package io.pgtide.relay.sink;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.OutboxBatch;
+import io.pgtide.relay.batch.OutboxHeaderFilter;
+import io.pgtide.relay.batch.TideConstants;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ import redis.clients.jedis.util.JedisURIHelper;
 public final class RedisStreamSink extends ServiceSupport implements Processor {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final OutboxHeaderFilter FILTER = new OutboxHeaderFilter();
 
     private String url;
     private String stream;
@@ -80,7 +83,7 @@ public final class RedisStreamSink extends ServiceSupport implements Processor {
 
     @Override
     public void process(Exchange exchange) throws Exception {
-        List<Message> messages = messages(exchange);
+        List<Message> messages = OutboxBatch.messages(exchange);
         if (messages.isEmpty()) {
             return;
         }
@@ -93,7 +96,7 @@ public final class RedisStreamSink extends ServiceSupport implements Processor {
             for (int i = 0; i < replies.size(); i++) {
                 // get() throws the error Redis answered to this XADD (WRONGTYPE, OOM, NOPERM...)
                 if (replies.get(i).get() == null) {
-                    throw new IOException("no entry id for message " + messages.get(i).getHeader(OutboxMessages.MESSAGE_ID));
+                    throw new IOException("no entry id for message " + messages.get(i).getHeader(TideConstants.MESSAGE_ID));
                 }
             }
         } catch (RuntimeException | IOException e) {
@@ -103,29 +106,16 @@ public final class RedisStreamSink extends ServiceSupport implements Processor {
         }
     }
 
-    /** The batch polled by the pipeline (a List of messages), or the exchange's one message after a split. */
-    private static List<Message> messages(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
-        if (body instanceof List<?> list && (list.isEmpty() || list.get(0) instanceof Message)) {
-            List<Message> messages = new ArrayList<>(list.size());
-            for (Object element : list) {
-                messages.add((Message) element);
-            }
-            return messages;
-        }
-        return List.of(exchange.getMessage());
-    }
-
     private static Map<String, String> fields(Message message) throws JsonProcessingException {
         Map<String, Object> headers = new LinkedHashMap<>();
         message.getHeaders().forEach((name, value) -> {
-            if (value != null && !name.startsWith("Camel")) {
+            if (!FILTER.internal(name, value)) {
                 headers.put(name, value);
             }
         });
         Map<String, String> fields = new LinkedHashMap<>();
-        fields.put("id", String.valueOf(message.getHeader(OutboxMessages.MESSAGE_ID)));
-        Object key = message.getHeader(OutboxMessages.KEY);
+        fields.put("id", String.valueOf(message.getHeader(TideConstants.MESSAGE_ID)));
+        Object key = message.getHeader(TideConstants.KEY);
         if (key != null) {
             // Redis has no null field value: a row without a key has no key field
             fields.put("key", key.toString());

@@ -3,7 +3,8 @@ package io.pgtide.relay.sink;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.OutboxBatch;
+import io.pgtide.relay.batch.TideConstants;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
 import org.apache.camel.Exchange;
@@ -29,15 +30,15 @@ public final class WebhookBatch implements Processor {
 
     @Override
     public void process(Exchange exchange) throws Exception {
-        List<?> messages = BatchJson.messages(exchange, "WebhookBatch");
+        List<Message> messages = OutboxBatch.of(exchange, "WebhookBatch");
         ByteArrayOutputStream out = new ByteArrayOutputStream(256 * messages.size());
         try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
             BatchJson.writeArray(json, messages, false);
         }
-        Message first = (Message) messages.get(0);
-        Message last = (Message) messages.get(messages.size() - 1);
-        exchange.getMessage().setHeader(IDEMPOTENCY_KEY, first.getHeader(OutboxMessages.MESSAGE_ID) + ".."
-                + last.getHeader(OutboxMessages.MESSAGE_ID));
+        Message first = messages.get(0);
+        Message last = messages.get(messages.size() - 1);
+        exchange.getMessage().setHeader(IDEMPOTENCY_KEY, first.getHeader(TideConstants.MESSAGE_ID) + ".."
+                + last.getHeader(TideConstants.MESSAGE_ID));
         exchange.getMessage().setBody(out.toByteArray());
     }
 }

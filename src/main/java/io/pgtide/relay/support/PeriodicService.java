@@ -1,26 +1,32 @@
 package io.pgtide.relay.support;
 
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Camel service that runs {@link #tick()} on a daemon thread of its own every interval while it is
- * started. A failing tick is logged (once per distinct message) and the next one runs as planned.
+ * A Camel service that runs {@link #tick()} every interval while it is started, on a scheduled executor of
+ * Camel's {@link org.apache.camel.spi.ExecutorServiceManager}: Camel names its thread, shows it in JMX and shuts it
+ * down with the context. A failing tick is logged (once per distinct message) and the next one runs as planned.
  */
-public abstract class PeriodicService extends ServiceSupport implements Runnable {
+public abstract class PeriodicService extends ServiceSupport implements CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeriodicService.class);
 
     private final String name;
     private final Duration interval;
     private final boolean tickFirst;
-    private Thread thread;
+    private CamelContext camelContext;
+    private ScheduledExecutorService executor;
     private String lastError;
 
     /**
-     * @param name      the thread's name, also used in logs
+     * @param name      the executor's name, also used in logs
      * @param interval  pause between ticks
      * @param tickFirst tick at start, before the first pause
      */
@@ -30,7 +36,7 @@ public abstract class PeriodicService extends ServiceSupport implements Runnable
         this.tickFirst = tickFirst;
     }
 
-    /** One round of work. */
+    /** One round of work; an interrupt asks a long one to end. */
     protected abstract void tick() throws Exception;
 
     public Duration interval() {
@@ -38,42 +44,46 @@ public abstract class PeriodicService extends ServiceSupport implements Runnable
     }
 
     @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
     protected void doStart() {
-        thread = new Thread(this, name);
-        thread.setDaemon(true);
-        thread.start();
+        executor = camelContext.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, name);
+        long millis = interval.toMillis();
+        executor.scheduleWithFixedDelay(this::runTick, tickFirst ? 0 : millis, millis, TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void doStop() {
-        if (thread != null) {
-            thread.interrupt();
+        if (executor != null) {
+            // interrupts a tick in progress, as a long one (the wake-up listener's) ends only so
+            camelContext.getExecutorServiceManager().shutdownNow(executor);
+            executor = null;
         }
     }
 
-    @Override
-    public void run() {
-        boolean first = true;
-        while (!Thread.currentThread().isInterrupted()) {
-            try {
-                if (!first || !tickFirst) {
-                    Thread.sleep(interval.toMillis());
-                }
-                first = false;
-                tick();
-                lastError = null;
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                if (isStoppingOrStopped()) {
-                    return;   // a session cut short by the stop (or by its server stopping after the relay): expected
-                }
-                String error = String.valueOf(e.getMessage());
-                if (!error.equals(lastError)) {
-                    LOG.warn("{}: {}", name, error);
-                }
-                lastError = error;
+    private void runTick() {
+        try {
+            tick();
+            lastError = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            if (isStoppingOrStopped()) {
+                return;   // a session cut short by the stop (or by its server stopping after the relay): expected
             }
+            String error = String.valueOf(e.getMessage());
+            if (!error.equals(lastError)) {
+                LOG.warn("{}: {}", name, error);
+            }
+            lastError = error;
         }
     }
 }

@@ -7,9 +7,10 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.pgtide.relay.offset.Batch;
-import io.pgtide.relay.offset.CreatedAt;
-import io.pgtide.relay.offset.OutboxMessages;
+import io.pgtide.relay.batch.Batch;
+import io.pgtide.relay.batch.CreatedAt;
+import io.pgtide.relay.batch.OutboxBatch;
+import io.pgtide.relay.batch.TideConstants;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,14 +41,15 @@ public final class SendSpans implements Processor {
     /** Starts the spans: after the rows became messages, before any step of the pipeline. */
     @Override
     public void process(Exchange exchange) {
-        Batch batch = exchange.getProperty(Batch.PROPERTY, Batch.class);
-        if (batch == null || !(exchange.getMessage().getBody() instanceof List<?> messages)) {
+        Batch batch = exchange.getProperty(TideConstants.BATCH, Batch.class);
+        List<Message> messages = OutboxBatch.orNull(exchange);
+        if (batch == null || messages == null) {
             return;
         }
         Instant polled = Instant.now();
         List<Sent> spans = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
-            spans.add(start((Message) messages.get(i), batch, batch.positions().get(i), polled));
+            spans.add(start(messages.get(i), batch, batch.positions().get(i), polled));
         }
         exchange.setProperty(PROPERTY, spans);
     }
@@ -65,7 +67,7 @@ public final class SendSpans implements Processor {
                 .setStartTimestamp(start)
                 .setAttribute("messaging.system", "pg_tide")
                 .setAttribute("messaging.operation.type", "send")
-                .setAttribute("messaging.message.id", String.valueOf(message.getHeader(OutboxMessages.MESSAGE_ID)))
+                .setAttribute("messaging.message.id", String.valueOf(message.getHeader(TideConstants.MESSAGE_ID)))
                 .setAttribute("pg_tide.pipeline", batch.pipeline())
                 .setAttribute("pg_tide.outbox", batch.outbox())
                 .setAttribute("pg_tide.created_at", created.toString())

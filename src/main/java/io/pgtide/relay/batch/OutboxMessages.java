@@ -1,10 +1,9 @@
-package io.pgtide.relay.offset;
+package io.pgtide.relay.batch;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,18 +13,12 @@ import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultMessage;
 
 /**
- * Turns the rows of one poll ({@code tide.relay_poll}) into Camel messages, one per outbox row, in
- * (tx, id) order: body = the JSON payload as text, headers = the row's headers plus its stable id.
- * Remembers where each message stands in {@link Batch#PROPERTY} before any step can change the body.
+ * Turns the rows of one poll ({@code tide.relay_poll}) into an {@link OutboxBatch} of Camel messages, one per outbox
+ * row, in (tx, id) order: body = the JSON payload as text, headers = the row's headers plus those of
+ * {@link TideConstants}. Remembers where each message stands in {@link TideConstants#BATCH} before any step can
+ * change the body.
  */
 public final class OutboxMessages implements Processor {
-
-    /** Stable message id ({@code tide.message_id}): the same on every redelivery, for deduplication. */
-    public static final String MESSAGE_ID = "pg_tide_message_id";
-    public static final String OUTBOX = "pg_tide_outbox";
-    public static final String ID = "pg_tide_id";
-    /** The row's key (ordering / partition key); absent when the row has none. */
-    public static final String KEY = "pg_tide_key";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Built once: resolving the target type on every row showed up in the drain's profile. */
@@ -48,8 +41,8 @@ public final class OutboxMessages implements Processor {
             messages.add(toMessage(exchange, last, parsedHeaders));
             positions.add(new Batch.Position(last.tx(), last.id(), last.created()));
         }
-        exchange.setProperty(Batch.PROPERTY, new Batch(last.pipeline(), last.outbox(), positions));
-        exchange.getMessage().setBody(Collections.unmodifiableList(messages));
+        exchange.setProperty(TideConstants.BATCH, new Batch(last.pipeline(), last.outbox(), positions));
+        exchange.getMessage().setBody(new OutboxBatch(messages));
     }
 
     private static Message toMessage(Exchange exchange, OutboxRow row, Map<String, Map<String, Object>> parsedHeaders)
@@ -64,11 +57,11 @@ public final class OutboxMessages implements Processor {
             }
             message.getHeaders().putAll(parsed);
         }
-        message.setHeader(OUTBOX, row.outbox());
-        message.setHeader(ID, Long.toString(row.id()));
-        message.setHeader(MESSAGE_ID, row.messageId());
+        message.setHeader(TideConstants.OUTBOX, row.outbox());
+        message.setHeader(TideConstants.ID, Long.toString(row.id()));
+        message.setHeader(TideConstants.MESSAGE_ID, row.messageId());
         if (row.key() != null) {
-            message.setHeader(KEY, row.key());
+            message.setHeader(TideConstants.KEY, row.key());
         }
         message.setMessageId(row.messageId());
         message.setBody(row.payload());

@@ -1,4 +1,4 @@
-package io.pgtide.relay.offset;
+package io.pgtide.relay.batch;
 
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;

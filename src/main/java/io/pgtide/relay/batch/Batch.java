@@ -1,4 +1,4 @@
-package io.pgtide.relay.offset;
+package io.pgtide.relay.batch;
 
 import java.util.List;
 
@@ -11,9 +11,6 @@ import java.util.List;
  * @param positions the (tx, id) of each message, in the batch's order; never empty
  */
 public record Batch(String pipeline, String outbox, List<Position> positions) {
-
-    /** Exchange property holding the batch of the exchange. */
-    public static final String PROPERTY = "PgTideBatch";
 
     /**
      * Where one message stands: its writing transaction (xid8 as text) and its id, and when it was written.
