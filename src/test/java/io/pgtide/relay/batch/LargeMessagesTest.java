@@ -1,4 +1,4 @@
-package io.pgtide.relay.offset;
+package io.pgtide.relay.batch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
