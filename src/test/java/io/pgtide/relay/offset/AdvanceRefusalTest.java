@@ -20,7 +20,7 @@ class AdvanceRefusalTest {
              Connection relay = db.connect(); Statement st = relay.createStatement();
              Connection publisher = db.connect(); Statement open = publisher.createStatement()) {
             db.execute("SELECT tide.outbox_publish('orders', '{}')");
-            String committedTx = db.queryOne(String.class, "SELECT max(tx)::text FROM tide.tide_outbox_messages");
+            String committedTx = db.queryOne(String.class, "SELECT tx::text FROM tide.tide_outbox_messages ORDER BY tx DESC LIMIT 1");
             long id = db.queryOne(Long.class, "SELECT max(id) FROM tide.tide_outbox_messages");
 
             assertEquals(AdvanceRefusal.LOCK_NOT_HELD, refusal(relay, "orders-to-kafka", committedTx, id),
