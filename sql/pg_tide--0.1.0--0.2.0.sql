@@ -927,7 +927,7 @@ BEGIN
     FOR c IN SELECT * FROM tide.tide_outbox_config f
              WHERE f.partition_xids IS NOT NULL AND (p_name IS NULL OR f.outbox_name = p_name)
              ORDER BY f.outbox_name LOOP
-        SELECT max(t.hi)::text::bigint INTO top FROM tide.tide_outbox_partitions t WHERE t.outbox_name = c.outbox_name;
+        SELECT max(t.hi::text::bigint) INTO top FROM tide.tide_outbox_partitions t WHERE t.outbox_name = c.outbox_name;
         WHILE top IS NULL OR top < next_xid + 2 * c.partition_xids LOOP
             -- after a stop, a little past the next id: ids taken meanwhile put rows in the DEFAULT partition
             next_xid := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
