@@ -42,6 +42,17 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                 ELSE pg_catalog.pg_try_advisory_lock(tide.relay_lock_key(p_pipeline, p_group)) END
 $$;
 
+-- Raises lock_not_available (55P03) unless this session holds the pipeline's lock: the fence of every write the
+-- owning relay makes (tide.relay_advance, tide.relay_failed, tide.relay_isolate). p_refused names the write.
+CREATE FUNCTION tide.relay_require_lock(p_pipeline text, p_group text, p_refused text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT tide.relay_lock_held(p_pipeline, p_group) THEN
+        RAISE EXCEPTION 'pg_tide: % of pipeline "%" (relay group "%") refused: this session does not hold its lock',
+            p_refused, p_pipeline, p_group USING ERRCODE = 'lock_not_available';
+    END IF;
+END $$;
+
 -- The stable id of an outbox message, "<outbox>:<id>": what sinks carry, inboxes keep once and dead letters
 -- cite. tide.message_outbox reads the outbox back out of it (a name never holds ':').
 CREATE FUNCTION tide.message_id(p_outbox text, p_id bigint) RETURNS text
@@ -212,10 +223,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
 BEGIN
-    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
-        RAISE EXCEPTION 'pg_tide: offset of pipeline "%" (relay group "%") not advanced: this session does not hold its lock',
-            p_pipeline, g USING ERRCODE = 'lock_not_available';
-    END IF;
+    PERFORM tide.relay_require_lock(p_pipeline, g, 'offset advance');
     IF p_tx IS NULL OR p_id IS NULL OR p_tx >= pg_snapshot_xmin(pg_current_snapshot()) THEN
         RAISE EXCEPTION 'pg_tide: offset (%, %) of pipeline "%" is not below the oldest running transaction',
             p_tx, p_id, p_pipeline USING ERRCODE = 'invalid_parameter_value';
@@ -248,15 +256,25 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
 BEGIN
-    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
-        RAISE EXCEPTION 'pg_tide: failure of pipeline "%" (relay group "%") not recorded: this session does not hold its lock',
-            p_pipeline, g USING ERRCODE = 'lock_not_available';
-    END IF;
+    PERFORM tide.relay_require_lock(p_pipeline, g, 'failure record');
     UPDATE tide.relay_consumer_offsets o
     SET consecutive_failures = o.consecutive_failures + CASE WHEN p_gave_up THEN 0 ELSE 1 END,
         gave_up_at = CASE WHEN p_gave_up THEN now() ELSE o.gave_up_at END,
         last_error = left(coalesce(p_error, 'unknown error'), 2000), last_error_at = now()
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+END $$;
+
+-- The sink rejected a batch for good: deliver one message at a time up to (p_tx, p_id). Fenced.
+CREATE OR REPLACE FUNCTION tide.relay_isolate(p_pipeline text, p_outbox text, p_tx xid8, p_id bigint,
+                                   p_group text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.relay_require_lock(p_pipeline, g, 'isolation');
+    UPDATE tide.relay_consumer_offsets o SET isolate_tx = p_tx, isolate_id = p_id
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox
+      AND (o.isolate_id IS NULL OR (o.isolate_tx, o.isolate_id) < (p_tx, p_id));
 END $$;
 
 -- Per pipeline: where it stands and what it still has to deliver. unseen_seconds: time since the

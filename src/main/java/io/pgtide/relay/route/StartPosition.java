@@ -1,5 +1,6 @@
 package io.pgtide.relay.route;
 
+import io.pgtide.relay.db.Database;
 import io.pgtide.relay.lock.StartCondition;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,11 +23,11 @@ public final class StartPosition implements StartCondition {
     public String unmet(Route route, Connection session) throws SQLException {
         Object start = route.getProperties().get(PROPERTY);
         String outbox = route.getEndpoint() instanceof SqlEndpoint poll ? PipelineCheck.polledOutbox(poll.getQuery()) : null;
-        if (start == null || outbox == null) {
+        if (start == null || outbox == null || Database.standby(session)) {
             return null;
         }
         try (PreparedStatement ps = session.prepareStatement(
-                "SELECT tide.relay_register(?, ?, NULL, ?) WHERE NOT pg_is_in_recovery()")) {
+                "SELECT tide.relay_register(?, ?, NULL, ?)")) {
             ps.setString(1, route.getRouteId());
             ps.setString(2, outbox);
             ps.setString(3, start.toString());
