@@ -163,7 +163,7 @@ class SecurityTest {
 
     @Test
     void aRevokedFunctionOrViewIsNamedWithTheGrantToRun() throws Exception {
-        db.execute("REVOKE EXECUTE ON FUNCTION tide.relay_poll(text, text, integer, text, bigint) FROM PUBLIC");
+        db.execute("REVOKE EXECUTE ON FUNCTION tide.relay_poll(text, text, integer, text, bigint, integer, integer) FROM PUBLIC");
         db.execute("REVOKE SELECT ON tide.consumer_lag FROM relay_user");
         Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL, url("relay_user", db.name())), "run");
         assertEquals(1, result.exit(), result.output());
