@@ -167,9 +167,9 @@ class SecurityTest {
         db.execute("REVOKE SELECT ON tide.consumer_lag FROM relay_user");
         Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL, url("relay_user", db.name())), "run");
         assertEquals(1, result.exit(), result.output());
-        assertTrue(result.output().contains("role relay_user lacks EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint),"
+        assertTrue(result.output().contains("role relay_user lacks EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint,integer,integer),"
                 + " SELECT ON tide.consumer_lag"), result.output());
-        assertTrue(result.output().contains("GRANT EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint) TO relay_user;"
+        assertTrue(result.output().contains("GRANT EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint,integer,integer) TO relay_user;"
                 + " GRANT SELECT ON tide.consumer_lag TO relay_user;"), result.output());
     }
 }
