@@ -35,6 +35,7 @@ public final class LockSession implements AutoCloseable {
     private volatile boolean held;
     private volatile boolean lost;
     private volatile boolean paused;
+    private volatile boolean handover;
 
     private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis, Runnable wake) {
         this.pipeline = pipeline;
@@ -96,6 +97,20 @@ public final class LockSession implements AutoCloseable {
     void markPaused() {
         boolean first = !paused;
         paused = true;
+        if (first) {
+            wake.run();
+        }
+    }
+
+    /** True once this relay holds more than its share and this lock is to go to another relay of the group. */
+    public boolean handover() {
+        return handover;
+    }
+
+    /** Records that the lock is to be handed over (the owner stops after the batch in flight), and tells the owner. */
+    void markHandover() {
+        boolean first = !handover;
+        handover = true;
         if (first) {
             wake.run();
         }
