@@ -36,6 +36,8 @@ final class LockWatch extends PeriodicService {
     private final Supplier<List<LockSession>> heldSessions;
     private final FairShare share;
     private Connection session;
+    /** The surplus the previous tick found. */
+    private int lastSurplus;
 
     /** @param heldSessions the sessions that hold a lock now */
     LockWatch(Database database, String instance, Duration interval, Supplier<List<LockSession>> heldSessions,
@@ -70,15 +72,21 @@ final class LockWatch extends PeriodicService {
             }
         }
         Set<String> paused = pausedPipelines(held);
-        held.stream().filter(lock -> paused.contains(lock.pipeline())).forEach(LockSession::markPaused);
+        held.stream().filter(lock -> paused.contains(lock.pipeline())).forEach(lock -> lock.markRelease(LockSession.Release.PAUSED));
         handOverSurplus(held);
     }
 
-    /** Asks the owners of the locks beyond this relay's share to let them go (the last ones by name). */
+    /**
+     * Asks the owners of the locks beyond this relay's share to let them go (the last ones by name), once two ticks
+     * in a row found them: a file reload changes the count of pipelines for a moment, and that is no reason to
+     * stop one. Alone in its group, a relay has no one to hand over to.
+     */
     private void handOverSurplus(List<LockSession> held) {
-        List<LockSession> running = held.stream().filter(lock -> lock.held() && !lock.paused() && !lock.handover())
+        List<LockSession> running = held.stream().filter(lock -> lock.held() && lock.release() == null)
                 .sorted(Comparator.comparing(LockSession::pipeline).reversed()).toList();
-        running.stream().limit(share.surplus(running.size())).forEach(LockSession::markHandover);
+        int surplus = share.members() > 1 ? share.surplus(running.size()) : 0;
+        running.stream().limit(Math.min(surplus, lastSurplus)).forEach(lock -> lock.markRelease(LockSession.Release.HANDOVER));
+        lastSurplus = surplus;
     }
 
     /** The live relays of the group, this one included once its membership lock is held. */

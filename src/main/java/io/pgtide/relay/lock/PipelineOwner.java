@@ -42,6 +42,7 @@ final class PipelineOwner {
     /** True while this owner holds a place in the share: while it holds the lock or tries it. */
     private boolean reserved;
     private boolean standingBy;
+    private boolean staleBatch;
     private ScheduledExecutorService executor;
     /** The next run, when it is not running now. */
     private ScheduledFuture<?> next;
@@ -132,9 +133,9 @@ final class PipelineOwner {
             release();
             return;
         }
-        if (session != null && (session.paused() || session.handover())) {
+        if (session != null && session.release() != null) {
             LOG.info("Pipeline {}: {}; stopping once the batch in flight has advanced, then freeing the lock", pipeline,
-                    session.paused() ? "paused" : "handing over to another relay of the group (this relay's share is "
+                    session.release() == LockSession.Release.PAUSED ? "paused" : "handing over to another relay of the group (this relay's share is "
                             + share.describe() + ")");
             stopRoute(STOP_AFTER_PAUSE_MILLIS);
             release();
@@ -152,7 +153,7 @@ final class PipelineOwner {
             }
             return;
         }
-        if (mustWait() || !reserve()) {
+        if (staleBatchInFlight() || mustWait() || !reserve()) {
             return;
         }
         LockSession.Attempt attempt = session.tryAcquire();
@@ -170,6 +171,21 @@ final class PipelineOwner {
         if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
             startRoute();
         }
+    }
+
+    /**
+     * True while a batch this relay polled under an earlier hold of the lock is still being sent: a route stop gives
+     * up after its grace, the exchange's thread does not. Taking the lock again now would let a new batch overtake
+     * that one's messages on this relay, so the lock waits for it (another relay may take it meanwhile).
+     */
+    private boolean staleBatchInFlight() {
+        boolean inFlight = context.getInflightRepository().size(pipeline) > 0;
+        if (inFlight != staleBatch) {
+            LOG.info(inFlight ? "Pipeline {}: a batch of its previous hold of the lock is still being sent; waiting for it"
+                    + " before taking the lock again" : "Pipeline {}: the earlier batch is done", pipeline);
+            staleBatch = inFlight;
+        }
+        return inFlight;
     }
 
     /** Takes a place in this relay's share, or says once that the relay holds its share and this pipeline waits. */
@@ -212,7 +228,7 @@ final class PipelineOwner {
     /** Holding the lock with the route running: only the lock watch's news of a loss needs an answer. */
     private boolean settled() {
         LockSession current = session;
-        return current != null && current.held() && !current.lost() && !current.paused() && routeStarted();
+        return current != null && current.held() && !current.lost() && current.release() == null && routeStarted();
     }
 
     boolean routeStarted() {
