@@ -37,8 +37,8 @@ final class Demo {
 
     static void run(RelaySettings given) throws Exception {
         Map<String, String> overrides = new HashMap<>();
-        String routes = given.get(RelaySettings.ROUTES);
-        overrides.put(RelaySettings.ROUTES, routes != null ? routes
+        String routes = given.get(RelaySettings.ROUTES.name());
+        overrides.put(RelaySettings.ROUTES.name(), routes != null ? routes
                 : DemoFolder.find(System.getProperty(DemoFolder.HOME), Path.of("")).toString());
         CountDownLatch relayStopped = new CountDownLatch(1);
         EmbeddedPostgres embedded = null;
@@ -46,7 +46,7 @@ final class Demo {
             System.out.println("pg-tide demo: starting an embedded PostgreSQL (first start unpacks it, a few seconds)...");
             // stopped by the hook below, after the relay: its own hook would stop it while the relay still runs
             embedded = EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
-            overrides.put(RelaySettings.POSTGRES_URL, embedded.getJdbcUrl("postgres", "postgres"));
+            overrides.put(RelaySettings.POSTGRES_URL.name(), embedded.getJdbcUrl("postgres", "postgres"));
         }
         EmbeddedPostgres server = embedded;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopServer(server, relayStopped), "pg-tide-demo-stop"));

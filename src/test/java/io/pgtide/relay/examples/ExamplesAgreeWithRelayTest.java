@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.config.Setting;
 import io.pgtide.relay.testing.FreePort;
 import io.pgtide.relay.testing.Jars;
 import io.pgtide.relay.testing.PipelineYaml;
@@ -175,18 +176,22 @@ class ExamplesAgreeWithRelayTest {
         }
         assertTrue(unknown.isEmpty(), "PG_TIDE_ names the relay does not read (name=where): " + unknown
                 + "; known: " + known);
-        assertTrue(used.contains(RelaySettings.POSTGRES_URL), "no manifest sets " + RelaySettings.POSTGRES_URL);
+        assertTrue(used.contains(RelaySettings.POSTGRES_URL.name()), "no manifest sets " + RelaySettings.POSTGRES_URL.name());
     }
 
     /**
-     * The names the relay reads: the public String constants of RelaySettings, the _FILE forms of the URL
-     * settings, the variables the launcher reads ({@code ${PG_TIDE_LIB:-...}}), and the PG_TIDE_* constants of the
-     * relay's other classes (a sink's secret variable, for example).
+     * The names the relay reads: the declared settings (RelaySettings.ALL) and their aliases, the variables the
+     * launcher reads ({@code ${PG_TIDE_LIB:-...}}), and the PG_TIDE_* constants of the relay's other classes (a
+     * sink's secret variable, for example).
      */
     private static Set<String> knownSettings() throws Exception {
-        Set<String> known = new TreeSet<>(constants(RelaySettings.class));
-        known.add(RelaySettings.POSTGRES_URL + "_FILE");
-        known.add(RelaySettings.POSTGRES_URL_SHORT + "_FILE");
+        Set<String> known = new TreeSet<>();
+        for (Setting<?> setting : RelaySettings.ALL) {
+            known.add(setting.name());
+            if (setting.alias() != null) {
+                known.add(setting.alias());
+            }
+        }
         Pattern readsVariable = Pattern.compile("\\$\\{(PG_TIDE_[A-Z0-9_]+)[:]?[-=?+]");
         for (Path launcher : files(LAUNCHER_DIR)) {
             Matcher m = readsVariable.matcher(Files.readString(launcher));
@@ -275,7 +280,7 @@ class ExamplesAgreeWithRelayTest {
                     }
                 }
                 // the routes folder: PG_TIDE_ROUTES, else routes/ under the image's working directory
-                String routes = env(container).getOrDefault(RelaySettings.ROUTES, workdir + "/routes");
+                String routes = env(container).getOrDefault(RelaySettings.ROUTES.name(), workdir + "/routes");
                 if (!routes.startsWith("/")) {
                     routes = workdir + "/" + routes;
                 }
@@ -361,10 +366,11 @@ class ExamplesAgreeWithRelayTest {
                 }
                 long budget = number(path(container, "startupProbe", "periodSeconds"), 10)
                         * number(path(container, "startupProbe", "failureThreshold"), 3);
-                long wait = Long.parseLong(env(container).getOrDefault(RelaySettings.STARTUP_TIMEOUT, "0"));
+                long wait = Long.parseLong(env(container).getOrDefault(RelaySettings.STARTUP_TIMEOUT.name(),
+                        RelaySettings.STARTUP_TIMEOUT.fallback()));
                 if (!container.containsKey("startupProbe") || budget < wait) {
                     problems.add(where + ": the startupProbe allows " + budget + " s, less than "
-                            + RelaySettings.STARTUP_TIMEOUT + "=" + wait + " s: the kubelet kills a relay that waits");
+                            + RelaySettings.STARTUP_TIMEOUT.name() + "=" + wait + " s: the kubelet kills a relay that waits");
                 }
             }
         }
@@ -728,8 +734,8 @@ class ExamplesAgreeWithRelayTest {
             ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile());
             Map<String, String> env = builder.environment();
             env.keySet().removeIf(name -> name.startsWith("PG_TIDE_") || name.startsWith("CAMEL_"));
-            env.put(RelaySettings.POSTGRES_URL, db.url().jdbcUrl() + "?user=postgres&password=postgres");
-            env.put(RelaySettings.METRICS_PORT, String.valueOf(port));
+            env.put(RelaySettings.POSTGRES_URL.name(), db.url().jdbcUrl() + "?user=postgres&password=postgres");
+            env.put(RelaySettings.METRICS_PORT.name(), String.valueOf(port));
             env.put("JAVA_OPTS", "-Xmx256m -XX:+ExitOnOutOfMemoryError");
             env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + File.pathSeparator + env.getOrDefault("PATH", ""));
             Path log = home.resolve("relay.log");
