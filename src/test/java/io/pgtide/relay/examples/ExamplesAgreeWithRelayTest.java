@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.config.Setting;
 import io.pgtide.relay.testing.FreePort;
-import io.pgtide.relay.testing.Jars;
+import io.pgtide.relay.testing.Installation;
 import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -28,7 +28,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -685,36 +684,12 @@ class ExamplesAgreeWithRelayTest {
     // ---------------------------------------------------------------------------------------------------------
     // the image's entry point, run as the container runs it
 
-    private static final Pattern TEST_ONLY_JAR = Pattern.compile(
-            ".*/(org/junit|org/opentest4j|org/apiguardian|org/scala-lang|org/apache/kafka/kafka(?!-clients/))[^ ]*");
-
     @Test
     void theEntryPointRunsTheRelayInTheImageLayoutAndStopsOnSigterm(@TempDir Path home) throws Exception {
         DockerfileFacts image = dockerfile();
-        // the layout the Dockerfile copies (target/pg-tide): bin/ from src/dist/bin, app/ the runtime jars and the
-        // relay's classes as a jar, an empty lib/, routes/ with one pipeline
-        Path bin = Files.createDirectories(home.resolve("bin"));
-        for (Path script : files(LAUNCHER_DIR)) {
-            Path copy = Files.copy(script, bin.resolve(script.getFileName()));
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        Path app = Files.createDirectories(home.resolve("app"));
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        int jars = 0;
-        for (String entry : classpath.split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            if (entry.isBlank() || !Files.exists(path) || path.getFileName().toString().equals("test-classes")
-                    || TEST_ONLY_JAR.matcher(path.toString().replace(File.separatorChar, '/')).matches()) {
-                continue;
-            }
-            if (Files.isDirectory(path)) {
-                Jars.of(path, app.resolve("pg-tide-" + path.getFileName() + ".jar"));
-            } else if (entry.endsWith(".jar") && !Files.exists(app.resolve(path.getFileName()))) {
-                Files.createSymbolicLink(app.resolve(path.getFileName()), path.toAbsolutePath());
-            }
-            jars++;
-        }
-        assertTrue(jars > 10, "the runtime classpath looks empty: " + classpath);
+        // the layout the Dockerfile copies (target/pg-tide), without the demo-lib/ the image leaves out; an empty lib/,
+        // routes/ with one pipeline
+        Installation.image(home);
         Files.createDirectories(home.resolve("lib"));
         Path routes = Files.createDirectories(home.resolve("routes"));
         Files.writeString(routes.resolve("entry-point-log.yaml"), PipelineYaml.logging("entry-point-log", "entry"));
@@ -771,11 +746,7 @@ class ExamplesAgreeWithRelayTest {
             }
         } finally {
             // the links point into the Maven repository: remove them before the temporary folder is deleted
-            try (Stream<Path> links = Files.list(app)) {
-                for (Path link : links.filter(Files::isSymbolicLink).toList()) {
-                    Files.delete(link);
-                }
-            }
+            Installation.unlink(home);
         }
     }
 
