@@ -163,13 +163,13 @@ class SecurityTest {
 
     @Test
     void aRevokedFunctionOrViewIsNamedWithTheGrantToRun() throws Exception {
-        db.execute("REVOKE EXECUTE ON FUNCTION tide.relay_poll(text, text, integer, text, bigint) FROM PUBLIC");
+        db.execute("REVOKE EXECUTE ON FUNCTION tide.relay_poll(text, text, integer, text, bigint, integer, integer) FROM PUBLIC");
         db.execute("REVOKE SELECT ON tide.consumer_lag FROM relay_user");
         Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), url("relay_user", db.name())), "run");
         assertEquals(1, result.exit(), result.output());
-        assertTrue(result.output().contains("role relay_user lacks EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint),"
+        assertTrue(result.output().contains("role relay_user lacks EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint,integer,integer),"
                 + " SELECT ON tide.consumer_lag"), result.output());
-        assertTrue(result.output().contains("GRANT EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint) TO relay_user;"
+        assertTrue(result.output().contains("GRANT EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint,integer,integer) TO relay_user;"
                 + " GRANT SELECT ON tide.consumer_lag TO relay_user;"), result.output());
     }
 }
