@@ -86,7 +86,7 @@ final class Doctor {
     private void routeFiles(Path routes) throws Exception {
         if (!Files.isDirectory(routes)) {
             add("route files", Verdict.WARN, "no folder " + routes + " here",
-                    "set " + RelaySettings.ROUTES + " to the relay's routes folder to check its files too");
+                    "set " + RelaySettings.ROUTES.name() + " to the relay's routes folder to check its files too");
             return;
         }
         Validate.Result result = Validate.check(List.of(routes), null);
