@@ -34,7 +34,7 @@ class BalanceTest {
      * A relay may hold all 12: each running partition keeps a pool connection for its batch (camel-sql's poll) and
      * the table sink takes another one.
      */
-    private static final Map<String, String> POOL = Map.of(RelaySettings.POOL_SIZE, String.valueOf(2 * PARTITIONS + 2));
+    private static final Map<String, String> POOL = Map.of(RelaySettings.POOL_SIZE.name(), String.valueOf(2 * PARTITIONS + 2));
 
     @Test
     @Timeout(value = 180)
