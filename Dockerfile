@@ -31,7 +31,7 @@
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre
 
-# ---- build: the same `package` as on a workstation; it assembles target/pg-tide/{bin,app,lib,routes,sql,examples/demo}
+# ---- build: the same `package` as on a workstation; it assembles target/pg-tide/{bin,app,demo-lib,lib,routes,sql,examples/demo}
 FROM ${MAVEN_IMAGE} AS build
 WORKDIR /src
 COPY pom.xml ./
@@ -40,7 +40,10 @@ COPY sql ./sql
 COPY routes ./routes
 COPY lib ./lib
 COPY examples/demo ./examples/demo
-RUN --mount=type=cache,target=/root/.m2 mvn -B -ntp package -DskipTests
+# demo-lib/ holds the demo's embedded PostgreSQL (15 MB): not in the image, where `pg-tide demo` needs
+# PG_TIDE_RELAY_POSTGRES_URL
+RUN --mount=type=cache,target=/root/.m2 mvn -B -ntp package -DskipTests \
+ && rm -r target/pg-tide/demo-lib
 
 # ---- runtime: a JRE and the assembled relay, owned by root and run by an unprivileged user
 FROM ${JRE_IMAGE}

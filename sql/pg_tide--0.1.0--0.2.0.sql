@@ -42,6 +42,37 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                 ELSE pg_catalog.pg_try_advisory_lock(tide.relay_lock_key(p_pipeline, p_group)) END
 $$;
 
+-- The relays of a group, for balanced ownership: each relay's lock watch holds one advisory lock of the group's
+-- membership (two-key form: the group's key, its own session's pid) for as long as it runs, so the server's own
+-- lock table counts the live relays, and a relay that dies leaves it with its session. NULL on a standby.
+CREATE FUNCTION tide.relay_join(p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL
+                ELSE pg_catalog.pg_try_advisory_lock(
+                         pg_catalog.hashtext('pg_tide/members/' || coalesce(p_group, tide.relay_group())),
+                         pg_catalog.pg_backend_pid()) END
+$$;
+
+-- How many relays of the group run now (tide.relay_join): each takes about ceil(pipelines / members) of them.
+CREATE FUNCTION tide.relay_members(p_group text DEFAULT NULL) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*)::integer FROM pg_catalog.pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+      AND l.classid = pg_catalog.hashtext('pg_tide/members/' || coalesce(p_group, tide.relay_group()))::oid
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+$$;
+
+-- Raises lock_not_available (55P03) unless this session holds the pipeline's lock: the fence of every write the
+-- owning relay makes (tide.relay_advance, tide.relay_failed, tide.relay_isolate). p_refused names the write.
+CREATE FUNCTION tide.relay_require_lock(p_pipeline text, p_group text, p_refused text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT tide.relay_lock_held(p_pipeline, p_group) THEN
+        RAISE EXCEPTION 'pg_tide: % of pipeline "%" (relay group "%") refused: this session does not hold its lock',
+            p_refused, p_pipeline, p_group USING ERRCODE = 'lock_not_available';
+    END IF;
+END $$;
+
 -- The stable id of an outbox message, "<outbox>:<id>": what sinks carry, inboxes keep once and dead letters
 -- cite. tide.message_outbox reads the outbox back out of it (a name never holds ':').
 CREATE FUNCTION tide.message_id(p_outbox text, p_id bigint) RETURNS text
@@ -49,6 +80,40 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT p_outbox || ':' || p_id $$;
 
 CREATE FUNCTION tide.message_outbox(p_message_id text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT pg_catalog.split_part(p_message_id, ':', 1) $$;
+
+-- The partition of a message key among p_partitions, for partitioned pipelines: hashtextextended is the hash
+-- PostgreSQL's own hash partitioning relies on, so it does not change across versions and a key stays in its
+-- partition. Messages without a key all go to partition 0, in order. Plain SQL, inlined into the poll.
+CREATE FUNCTION tide.key_partition(p_key text, p_partitions integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_key IS NULL OR p_partitions <= 1 THEN 0
+                ELSE ((pg_catalog.hashtextextended(p_key, 0) % p_partitions + p_partitions) % p_partitions)::integer END
+$$;
+
+-- Refuses a registration that would run one declared pipeline under two partitionings: a key would move to a
+-- partition whose offset has not seen its earlier messages, and arrive out of order.
+CREATE FUNCTION tide.relay_check_partitions(p_pipeline text, p_outbox text, p_group text, p_partition_of text,
+                                            p_partition integer, p_partitions integer) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    declared text := coalesce(p_partition_of, p_pipeline);
+    found_partitions integer;
+BEGIN
+    IF p_partitions IS NULL OR p_partitions < 1 OR p_partitions > 1024 OR p_partition IS NULL
+       OR p_partition < 0 OR p_partition >= p_partitions THEN
+        RAISE EXCEPTION 'pg_tide: partition % of % of pipeline "%" is not a partition: 0 <= partition < partitions <= 1024',
+            p_partition, p_partitions, declared USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT o.key_partitions INTO found_partitions FROM tide.relay_consumer_offsets o
+    WHERE o.relay_group = p_group AND o.outbox_name = p_outbox AND declared IN (o.pipeline, o.partition_of)
+      AND o.key_partitions <> p_partitions
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'pg_tide: pipeline "%" on outbox "%" runs with % partition(s), not %: changing the count on a registered pipeline could deliver a key out of order',
+            declared, p_outbox, found_partitions, p_partitions USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Keep the count, or start a new pipeline (a new id) with the new count and forget the old one (pg-tide forget) once it has delivered everything.';
+    END IF;
+END $$;
 
 -- rows published before the upgrade have no stored size: the poll counts their stored payload
 ALTER TABLE tide.tide_outbox_messages ADD COLUMN size_bytes integer;
@@ -108,6 +173,12 @@ ALTER TABLE tide.relay_consumer_offsets ADD COLUMN start_position text NOT NULL 
 -- delivery health, reset by each delivery (NULL columns and a constant default: no rewrite)
 ALTER TABLE tide.relay_consumer_offsets ADD COLUMN last_error text, ADD COLUMN last_error_at timestamptz,
     ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0, ADD COLUMN gave_up_at timestamptz;
+
+-- partitioned pipelines: the declared name and the partition each row reads (every 0.1.0 row: 0 of 1)
+ALTER TABLE tide.relay_consumer_offsets ADD COLUMN partition_of text,
+    ADD COLUMN key_partition integer NOT NULL DEFAULT 0, ADD COLUMN key_partitions integer NOT NULL DEFAULT 1,
+    ADD CONSTRAINT relay_consumer_offsets_partition_check
+        CHECK (key_partitions BETWEEN 1 AND 1024 AND key_partition >= 0 AND key_partition < key_partitions);
 
 -- the retention floor: 0.1.0 kept no record of what its sweeps deleted, so the floor starts just before each
 -- outbox's oldest message kept (one index lookup per outbox); nothing below it could be delivered again
@@ -175,7 +246,9 @@ END $$;
 -- looks the same in both, so it sees exactly the first row the poll returns. It marks the pipeline
 -- as seen (last_seen_at), writing only when the mark is older than 30 seconds: an idle pipeline's
 -- empty polls stay reads. A paused pipeline (tide.relay_pause) gets no row, so its poll returns nothing.
-CREATE OR REPLACE FUNCTION tide.relay_poll_start(p_pipeline text, p_outbox text, p_group text, p_snapshot pg_snapshot)
+DROP FUNCTION tide.relay_poll_start(text, text, text, pg_snapshot);
+CREATE FUNCTION tide.relay_poll_start(p_pipeline text, p_outbox text, p_group text, p_snapshot pg_snapshot,
+                                       p_partition integer, p_partitions integer)
 RETURNS TABLE (last_tx xid8, last_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
 DECLARE
@@ -184,13 +257,21 @@ DECLARE
     from_id bigint;
     seen timestamptz;
     paused boolean;
+    stored_partition integer;
+    stored_partitions integer;
     has_rows boolean;
 BEGIN
-    SELECT c.last_tx, c.last_id, c.last_seen_at, c.paused_at IS NOT NULL INTO from_tx, from_id, seen, paused
+    SELECT c.last_tx, c.last_id, c.last_seen_at, c.paused_at IS NOT NULL, c.key_partition, c.key_partitions
+    INTO from_tx, from_id, seen, paused, stored_partition, stored_partitions
     FROM tide.relay_consumer_offsets c
     WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
+    IF FOUND AND (stored_partition, stored_partitions) IS DISTINCT FROM (p_partition, p_partitions) THEN
+        -- the same row under another partitioning would pass keys its offset has not seen
+        RAISE EXCEPTION 'pg_tide: pipeline "%" is registered as partition % of %, not % of %', p_pipeline, stored_partition,
+            stored_partitions, p_partition, p_partitions USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF NOT FOUND THEN
-        PERFORM tide.relay_register(p_pipeline, p_outbox, g);
+        PERFORM tide.relay_register(p_pipeline, p_outbox, g, 'earliest', NULL, p_partition, p_partitions);
         from_tx := '0'::xid8;
         from_id := 0;
     ELSIF paused THEN
@@ -204,7 +285,8 @@ BEGIN
         SELECT FROM tide.outbox_messages m
         WHERE m.outbox_name = p_outbox
           AND (m.tx, m.id) > (from_tx, from_id)
-          AND m.tx < pg_snapshot_xmin(p_snapshot));
+          AND m.tx < pg_snapshot_xmin(p_snapshot)
+          AND tide.key_partition(m.key, p_partitions) = p_partition);
     UPDATE tide.tide_outbox_config c SET relay_waiting = NOT has_rows
     WHERE c.outbox_name = p_outbox AND c.relay_waiting = has_rows;
     RETURN QUERY SELECT from_tx, from_id;
@@ -227,7 +309,8 @@ DROP FUNCTION tide.relay_poll(text, text, integer, text);
 -- The running sum costs about 0.8 ms of server time per 1000-row batch, a 4 % lower poll rate
 -- end to end (PollUpgradeBenchmark).
 CREATE FUNCTION tide.relay_poll(p_pipeline text, p_outbox text, p_limit integer DEFAULT 1000,
-                                p_group text DEFAULT NULL, p_max_bytes bigint DEFAULT 8388608)
+                                p_group text DEFAULT NULL, p_max_bytes bigint DEFAULT 8388608,
+                                p_partition integer DEFAULT 0, p_partitions integer DEFAULT 1)
 RETURNS TABLE (pipeline text, outbox_name text, id bigint, tx xid8, key text, payload jsonb,
                headers jsonb, created_at timestamptz, message_id text)
 LANGUAGE sql STABLE AS $$
@@ -242,7 +325,8 @@ LANGUAGE sql STABLE AS $$
         FROM tide.outbox_messages m
         WHERE m.outbox_name = p_outbox
           AND (m.tx, m.id) > (SELECT s.last_tx, s.last_id
-                              FROM tide.relay_poll_start(p_pipeline, p_outbox, p_group, pg_catalog.pg_current_snapshot()) s)
+                              FROM tide.relay_poll_start(p_pipeline, p_outbox, p_group, pg_catalog.pg_current_snapshot(),
+                                                         p_partition, p_partitions) s)
           -- snapshot and rows come from this one statement: the horizon can never be newer than the read
           AND m.tx < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
           -- implied by the offset, and lets partitioned storage skip the partitions before it at run time. Read
@@ -250,6 +334,8 @@ LANGUAGE sql STABLE AS $$
           AND m.tx >= coalesce((SELECT c.last_tx FROM tide.relay_consumer_offsets c
                                 WHERE c.relay_group = coalesce(p_group, tide.relay_group()) AND c.pipeline = p_pipeline
                                   AND c.outbox_name = p_outbox), '0'::xid8)
+          -- a partition of a pipeline reads its own keys only (always true for an unpartitioned one)
+          AND tide.key_partition(m.key, p_partitions) = p_partition
         ORDER BY m.tx, m.id
         LIMIT coalesce((SELECT 1 FROM tide.relay_consumer_offsets c
                         WHERE c.relay_group = coalesce(p_group, tide.relay_group()) AND c.pipeline = p_pipeline
@@ -270,10 +356,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
 BEGIN
-    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
-        RAISE EXCEPTION 'pg_tide: offset of pipeline "%" (relay group "%") not advanced: this session does not hold its lock',
-            p_pipeline, g USING ERRCODE = 'lock_not_available';
-    END IF;
+    PERFORM tide.relay_require_lock(p_pipeline, g, 'offset advance');
     IF p_tx IS NULL OR p_id IS NULL OR p_tx >= pg_snapshot_xmin(pg_current_snapshot()) THEN
         RAISE EXCEPTION 'pg_tide: offset (%, %) of pipeline "%" is not below the oldest running transaction',
             p_tx, p_id, p_pipeline USING ERRCODE = 'invalid_parameter_value';
@@ -306,15 +389,25 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
 BEGIN
-    IF NOT tide.relay_lock_held(p_pipeline, g) THEN
-        RAISE EXCEPTION 'pg_tide: failure of pipeline "%" (relay group "%") not recorded: this session does not hold its lock',
-            p_pipeline, g USING ERRCODE = 'lock_not_available';
-    END IF;
+    PERFORM tide.relay_require_lock(p_pipeline, g, 'failure record');
     UPDATE tide.relay_consumer_offsets o
     SET consecutive_failures = o.consecutive_failures + CASE WHEN p_gave_up THEN 0 ELSE 1 END,
         gave_up_at = CASE WHEN p_gave_up THEN now() ELSE o.gave_up_at END,
         last_error = left(coalesce(p_error, 'unknown error'), 2000), last_error_at = now()
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
+END $$;
+
+-- The sink rejected a batch for good: deliver one message at a time up to (p_tx, p_id). Fenced.
+CREATE OR REPLACE FUNCTION tide.relay_isolate(p_pipeline text, p_outbox text, p_tx xid8, p_id bigint,
+                                   p_group text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_group, tide.relay_group());
+BEGIN
+    PERFORM tide.relay_require_lock(p_pipeline, g, 'isolation');
+    UPDATE tide.relay_consumer_offsets o SET isolate_tx = p_tx, isolate_id = p_id
+    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox
+      AND (o.isolate_id IS NULL OR (o.isolate_tx, o.isolate_id) < (p_tx, p_id));
 END $$;
 
 -- Per pipeline: where it stands and what it still has to deliver. unseen_seconds: time since the
@@ -349,13 +442,17 @@ SELECT o.relay_group,
        o.last_error_at,
        (SELECT count(*) FROM tide.relay_dlq d
         WHERE d.relay_group = o.relay_group AND d.pipeline = o.pipeline AND d.outbox_name = o.outbox_name
-          AND d.resolved_at IS NULL) AS open_dead_letters
+          AND d.resolved_at IS NULL) AS open_dead_letters,
+       o.partition_of,
+       o.key_partition,
+       o.key_partitions
 FROM tide.relay_consumer_offsets o
 CROSS JOIN LATERAL (SELECT tide.relay_lock_holder(o.pipeline, o.relay_group) AS holder) h
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
     FROM tide.outbox_messages m
-    WHERE m.outbox_name = o.outbox_name AND (m.tx, m.id) > (o.last_tx, o.last_id)) p;
+    WHERE m.outbox_name = o.outbox_name AND (m.tx, m.id) > (o.last_tx, o.last_id)
+      AND tide.key_partition(m.key, o.key_partitions) = o.key_partition) p;
 
 -- Deletes rows per outbox that are older than the outbox's retention and that every pipeline
 -- registered on the outbox has passed: of the first p_batch rows of the outbox in (tx, id) order up
@@ -491,7 +588,7 @@ DECLARE
 BEGIN
     PERFORM tide.relay_registered(p_pipeline, g);
     UPDATE tide.relay_consumer_offsets o SET paused_at = now(), paused_by = session_user
-    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.paused_at IS NULL;
+    WHERE o.relay_group = g AND p_pipeline IN (o.pipeline, o.partition_of) AND o.paused_at IS NULL;
     RETURN FOUND;
 END $$;
 
@@ -504,7 +601,7 @@ DECLARE
 BEGIN
     PERFORM tide.relay_registered(p_pipeline, g);
     UPDATE tide.relay_consumer_offsets o SET paused_at = NULL, paused_by = NULL
-    WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.paused_at IS NOT NULL;
+    WHERE o.relay_group = g AND p_pipeline IN (o.pipeline, o.partition_of) AND o.paused_at IS NOT NULL;
     RETURN FOUND;
 END $$;
 
@@ -520,7 +617,8 @@ $$;
 CREATE FUNCTION tide.relay_registered(p_pipeline text, p_group text) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM FROM tide.relay_consumer_offsets o WHERE o.relay_group = p_group AND o.pipeline = p_pipeline;
+    PERFORM FROM tide.relay_consumer_offsets o
+    WHERE o.relay_group = p_group AND p_pipeline IN (o.pipeline, o.partition_of);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: pipeline "%" is not registered in relay group "%"', p_pipeline, p_group
             USING ERRCODE = 'undefined_object', HINT = 'A pipeline registers on its first poll; tide.consumer_lag lists them.';
@@ -579,7 +677,8 @@ END $$;
 -- kept), 'latest' (only what commits after it registers: tide.relay_position_latest) or a timestamp
 -- (tide.relay_position_at). An existing registration keeps its offset, whatever p_start says.
 CREATE FUNCTION tide.relay_register(p_pipeline text, p_outbox text, p_group text DEFAULT NULL,
-                                    p_start text DEFAULT 'earliest') RETURNS void
+                                    p_start text DEFAULT 'earliest', p_partition_of text DEFAULT NULL,
+                                    p_partition integer DEFAULT 0, p_partitions integer DEFAULT 1) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
@@ -594,6 +693,7 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist (pipeline "%")', p_outbox, p_pipeline
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
     END IF;
+    PERFORM tide.relay_check_partitions(p_pipeline, p_outbox, g, p_partition_of, p_partition, p_partitions);
     PERFORM FROM tide.relay_consumer_offsets o
     WHERE o.relay_group = g AND o.pipeline = p_pipeline AND o.outbox_name = p_outbox;
     IF FOUND THEN
@@ -614,8 +714,10 @@ BEGIN
         SELECT a.tx, a.id INTO start_tx, start_id FROM tide.relay_position_at(p_outbox, start_at) a;
         p_start := start_at::text;
     END IF;
-    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name, last_tx, last_id, start_position)
-    VALUES (g, p_pipeline, p_outbox, start_tx, start_id, coalesce(p_start, 'earliest')) ON CONFLICT DO NOTHING;
+    INSERT INTO tide.relay_consumer_offsets (relay_group, pipeline, outbox_name, last_tx, last_id, start_position,
+                                             partition_of, key_partition, key_partitions)
+    VALUES (g, p_pipeline, p_outbox, start_tx, start_id, coalesce(p_start, 'earliest'),
+            p_partition_of, p_partition, p_partitions) ON CONFLICT DO NOTHING;
 END $$;
 
 ------------------------------------------------------------------------------------------------

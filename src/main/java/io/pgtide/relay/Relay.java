@@ -25,7 +25,6 @@ import io.pgtide.relay.route.OutboxExists;
 import io.pgtide.relay.route.RouteFolder;
 import io.pgtide.relay.route.RouteFolderWatch;
 import io.pgtide.relay.route.StartPosition;
-import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.trace.Tracing;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
@@ -61,6 +60,13 @@ public final class Relay {
     public static final String WAKEUP_SCHEDULER = "pgTideWakeup";
     public static final String ROW_MAPPER = "pgTideRows";
 
+    /**
+     * Where Camel settings come from; the first location that has a setting wins, so the working directory's file
+     * overrides the relay's defaults (the application.properties resource).
+     */
+    static final String PROPERTY_LOCATIONS =
+            "file:application.properties;optional=true,classpath:application.properties;optional=true";
+
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
     private final Main main = new Main();
@@ -90,8 +96,7 @@ public final class Relay {
         locks.onPipelines(metrics::track, metrics::untrack);
 
         main.setAppName("pg-tide");
-        main.setPropertyPlaceholderLocations(
-                "classpath:application.properties;optional=true,file:application.properties;optional=true");
+        main.setPropertyPlaceholderLocations(PROPERTY_LOCATIONS);
         initialProperties(settings);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
         // routes get the pool through ParameterCountDataSource: no server round trips for a poll's parameter count
@@ -124,26 +129,13 @@ public final class Relay {
         return factory;
     }
 
-    /** Defaults any camel.* setting may override (application.properties, -D, CAMEL_* variables). */
+    /**
+     * The one Camel setting that follows a relay setting; the other defaults are in the application.properties
+     * resource, which any camel.* setting overrides (application.properties in the working directory, -D,
+     * CAMEL_* variables).
+     */
     private void initialProperties(RelaySettings settings) {
-        main.addInitialProperty("camel.main.name", "pg-tide");
-        // pipelines poll through the relay's pool by name: autowiring by type stops working as soon as
-        // a pipeline file defines a DataSource of its own (an inbox in another database)
-        main.addInitialProperty("camel.component.sql.dataSource", "#" + DATA_SOURCE);
-        main.addInitialProperty("camel.component.sql.rowMapperFactory", "#" + ROW_MAPPER);
-        // SIGTERM: finish in-flight batches and advance their offsets within this many seconds
-        main.addInitialProperty("camel.main.shutdownTimeout", "30");
-        KafkaDefaults.OPTIONS.forEach((option, value) -> main.addInitialProperty("camel.component.kafka." + option, value));
-        // /metrics, /observe/health/live and /observe/health/ready on the metrics port
-        main.addInitialProperty("camel.management.enabled", "true");
         main.addInitialProperty("camel.management.port", String.valueOf(settings.metricsPort()));
-        main.addInitialProperty("camel.management.metricsEnabled", "true");
-        main.addInitialProperty("camel.management.healthCheckEnabled", "true");
-        main.addInitialProperty("camel.metrics.enabled", "true");
-        main.addInitialProperty("camel.metrics.path", "/metrics");
-        // its labels would carry whole endpoint URIs (the poll SQL): route metrics are labelled by routeId
-        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
-        main.addInitialProperty("camel.metrics.binders", "jvm-memory,jvm-gc,jvm-thread,processor,uptime");
     }
 
     private void configure(CamelContext context) throws Exception {
@@ -237,7 +229,7 @@ public final class Relay {
                 }
                 if (!e.getMessage().equals(waitingFor)) {
                     LOG.warn("Waiting for the database (up to {} s, {}): {}", settings.startupTimeout().toSeconds(),
-                            RelaySettings.STARTUP_TIMEOUT, e.getMessage());
+                            RelaySettings.STARTUP_TIMEOUT.name(), e.getMessage());
                     waitingFor = e.getMessage();
                 }
                 startupHealth.waiting("waiting for the database: " + e.getMessage());

@@ -107,8 +107,8 @@ class SecurityTest {
         String url = url("relay_user", db.name());
         int metricsPort = FreePort.next();
         Map<String, String> env = new LinkedHashMap<>(Map.of(
-                RelaySettings.POSTGRES_URL, url,
-                RelaySettings.METRICS_PORT, String.valueOf(metricsPort),
+                RelaySettings.POSTGRES_URL.name(), url,
+                RelaySettings.METRICS_PORT.name(), String.valueOf(metricsPort),
                 "PG_TIDE_WEBHOOK_SECRET", SECRET,
                 "WEBHOOK_URL", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/orders",
                 "PG_TIDE_REDELIVERY_MAXIMUM", "1"));
@@ -131,10 +131,10 @@ class SecurityTest {
             seen.put("/metrics", Scrape.get(management + "/metrics").body());
             seen.put("/observe/health", Scrape.get(management + "/observe/health").body());
             seen.put("/observe/health/ready", Scrape.get(management + "/observe/health/ready").body());
-            seen.put("pg-tide status", Cli.run(Map.of(RelaySettings.POSTGRES_URL, url), "status").output());
-            seen.put("pg-tide status --json", Cli.run(Map.of(RelaySettings.POSTGRES_URL, url), "status", "--json").output());
+            seen.put("pg-tide status", Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), url), "status").output());
+            seen.put("pg-tide status --json", Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), url), "status", "--json").output());
             seen.put("pg-tide run on a missing database",
-                    Cli.run(Map.of(RelaySettings.POSTGRES_URL, url("relay_user", "no_such_db")), "run").output());
+                    Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), url("relay_user", "no_such_db")), "run").output());
             seen.put("pg_stat_activity", db.queryOne(String.class, "SELECT string_agg(concat_ws(' ', application_name,"
                     + " query), E'\\n') FROM pg_stat_activity WHERE usename = 'relay_user'"));
             assertTrue(seen.get("pg-tide status").contains("orders-to-webhook"), seen.get("pg-tide status"));
@@ -153,7 +153,7 @@ class SecurityTest {
     @Test
     void aRoleWithoutTheSchemaGrantIsStoppedByAMessageNamingIt() throws Exception {
         db.execute("CREATE ROLE nobody_user LOGIN PASSWORD '" + PASSWORD + "'");
-        Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL, url("nobody_user", db.name())), "run");
+        Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), url("nobody_user", db.name())), "run");
         assertEquals(1, result.exit(), result.output());
         assertEquals(1, result.output().lines().count(), result.output());
         assertTrue(result.output().contains("role nobody_user lacks USAGE ON SCHEMA tide")
@@ -163,13 +163,13 @@ class SecurityTest {
 
     @Test
     void aRevokedFunctionOrViewIsNamedWithTheGrantToRun() throws Exception {
-        db.execute("REVOKE EXECUTE ON FUNCTION tide.relay_poll(text, text, integer, text, bigint) FROM PUBLIC");
+        db.execute("REVOKE EXECUTE ON FUNCTION tide.relay_poll(text, text, integer, text, bigint, integer, integer) FROM PUBLIC");
         db.execute("REVOKE SELECT ON tide.consumer_lag FROM relay_user");
-        Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL, url("relay_user", db.name())), "run");
+        Cli.Result result = Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), url("relay_user", db.name())), "run");
         assertEquals(1, result.exit(), result.output());
-        assertTrue(result.output().contains("role relay_user lacks EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint),"
+        assertTrue(result.output().contains("role relay_user lacks EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint,integer,integer),"
                 + " SELECT ON tide.consumer_lag"), result.output());
-        assertTrue(result.output().contains("GRANT EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint) TO relay_user;"
+        assertTrue(result.output().contains("GRANT EXECUTE ON FUNCTION tide.relay_poll(text,text,integer,text,bigint,integer,integer) TO relay_user;"
                 + " GRANT SELECT ON tide.consumer_lag TO relay_user;"), result.output());
     }
 }

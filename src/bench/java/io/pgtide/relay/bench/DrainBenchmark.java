@@ -1,10 +1,10 @@
 package io.pgtide.relay.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.pgtide.relay.Relay;
 import io.pgtide.relay.batch.OutboxMessages;
 import io.pgtide.relay.batch.OutboxRow;
 import io.pgtide.relay.batch.TideConstants;
-import io.pgtide.relay.sink.KafkaDefaults;
 import io.pgtide.relay.sink.KafkaRecordKeys;
 import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
@@ -12,6 +12,7 @@ import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.TestDatabase;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -315,6 +317,19 @@ public final class DrainBenchmark {
         }
     }
 
+    /** The relay's camel.component.kafka.* defaults, from its application.properties, by option name. */
+    private static Map<String, Object> kafkaDefaults() throws IOException {
+        Properties defaults = new Properties();
+        try (InputStream in = Relay.class.getResourceAsStream("/application.properties")) {
+            defaults.load(in);
+        }
+        Map<String, Object> options = new HashMap<>();
+        String prefix = "camel.component.kafka.";
+        defaults.stringPropertyNames().stream().filter(name -> name.startsWith(prefix))
+                .forEach(name -> options.put(name.substring(prefix.length()), defaults.getProperty(name)));
+        return options;
+    }
+
     /**
      * msg/s of the relay's send half with no database and no route: batches of outbox rows made messages by the
      * relay's own processors and sent through camel-kafka, with the relay's component defaults and the pipeline's
@@ -326,7 +341,7 @@ public final class DrainBenchmark {
         try (CamelContext camel = new DefaultCamelContext()) {
             KafkaComponent kafka = new KafkaComponent();
             PropertyBindingSupport.build().withCamelContext(camel).withTarget(kafka)
-                    .withProperties(new HashMap<>(KafkaDefaults.OPTIONS)).withMandatory(true).bind();
+                    .withProperties(kafkaDefaults()).withMandatory(true).bind();
             camel.addComponent("kafka", kafka);
             camel.start();
             StringBuilder uri = new StringBuilder("kafka:" + topic + "?brokers=" + broker.bootstrapServers());

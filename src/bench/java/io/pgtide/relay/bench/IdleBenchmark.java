@@ -113,7 +113,7 @@ public final class IdleBenchmark {
         Map<String, String> env = new HashMap<>(Profiling.env("idle"));
         String lockInterval = System.getProperty("bench.lockInterval");
         if (lockInterval != null) {
-            env.put(RelaySettings.LOCK_INTERVAL, lockInterval);
+            env.put(RelaySettings.LOCK_INTERVAL.name(), lockInterval);
         }
         return env;
     }

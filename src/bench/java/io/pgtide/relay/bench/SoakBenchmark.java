@@ -84,7 +84,7 @@ public final class SoakBenchmark {
             db.execute("SELECT tide.outbox_create('orders', p_retention_hours => 0)");
             Path routes = Files.createTempDirectory("bench-soak");
             Pipelines.kafkaPipeline(routes, PIPELINE, "orders", TOPIC, broker.bootstrapServers());
-            try (RelayHarness relay = RelayHarness.start(db, routes, "soak", Map.of(RelaySettings.SWEEP_INTERVAL, sweep))) {
+            try (RelayHarness relay = RelayHarness.start(db, routes, "soak", Map.of(RelaySettings.SWEEP_INTERVAL.name(), sweep))) {
                 // without autovacuum the swept rows' space is never reused: the table grows whatever the sweep does
                 System.out.printf(Locale.ROOT, "soak outbox -> Kafka: %,d msg/s from %d publishers (%d per tx), %d min,"
                         + " retention 0 h, sweep every %s s, PostgreSQL %s, autovacuum %s%n", rate, publishers, perTx,

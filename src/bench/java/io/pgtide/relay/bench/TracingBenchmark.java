@@ -41,7 +41,7 @@ public final class TracingBenchmark {
             }
         });
         collector.start();
-        Map<String, String> on = Map.of(RelaySettings.TRACING, "true",
+        Map<String, String> on = Map.of(RelaySettings.TRACING.name(), "true",
                 "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.getAddress().getPort(),
                 "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
         System.out.printf(Locale.ROOT, "%ntracing cost: outbox -> Kafka, %,d messages a pass, each with a traceparent%n",

@@ -3,6 +3,7 @@ package io.pgtide.relay.cli;
 import io.pgtide.relay.Relay;
 import io.pgtide.relay.config.PostgresUrl;
 import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.config.SettingException;
 import io.pgtide.relay.db.Database;
 import io.pgtide.relay.db.SchemaCheck;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -31,22 +32,28 @@ final class Demo {
     private static final AtomicBoolean STOPPING = new AtomicBoolean();
     /** The relay's own stop is bounded by camel.main.shutdownTimeout (30 s): the server waits a little longer. */
     private static final long SERVER_STOP_WAIT_SECONDS = 40;
+    /** The embedded PostgreSQL's archive, in the binaries jar of demo-lib/. */
+    private static final String EMBEDDED_BINARIES = "/postgres-linux-x86_64.txz";
 
     private Demo() {
     }
 
     static void run(RelaySettings given) throws Exception {
         Map<String, String> overrides = new HashMap<>();
-        String routes = given.get(RelaySettings.ROUTES);
-        overrides.put(RelaySettings.ROUTES, routes != null ? routes
+        String routes = given.get(RelaySettings.ROUTES.name());
+        overrides.put(RelaySettings.ROUTES.name(), routes != null ? routes
                 : DemoFolder.find(System.getProperty(DemoFolder.HOME), Path.of("")).toString());
         CountDownLatch relayStopped = new CountDownLatch(1);
         EmbeddedPostgres embedded = null;
         if (!given.hasPostgresUrl()) {
+            if (Demo.class.getResource(EMBEDDED_BINARIES) == null) {
+                throw new SettingException("this installation has no embedded PostgreSQL for the demo (demo-lib/ of the"
+                        + " build; the image leaves it out): set " + RelaySettings.POSTGRES_URL.name() + " to a database");
+            }
             System.out.println("pg-tide demo: starting an embedded PostgreSQL (first start unpacks it, a few seconds)...");
             // stopped by the hook below, after the relay: its own hook would stop it while the relay still runs
             embedded = EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
-            overrides.put(RelaySettings.POSTGRES_URL, embedded.getJdbcUrl("postgres", "postgres"));
+            overrides.put(RelaySettings.POSTGRES_URL.name(), embedded.getJdbcUrl("postgres", "postgres"));
         }
         EmbeddedPostgres server = embedded;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopServer(server, relayStopped), "pg-tide-demo-stop"));

@@ -86,7 +86,7 @@ final class Doctor {
     private void routeFiles(Path routes) throws Exception {
         if (!Files.isDirectory(routes)) {
             add("route files", Verdict.WARN, "no folder " + routes + " here",
-                    "set " + RelaySettings.ROUTES + " to the relay's routes folder to check its files too");
+                    "set " + RelaySettings.ROUTES.name() + " to the relay's routes folder to check its files too");
             return;
         }
         Validate.Result result = Validate.check(List.of(routes), null);
@@ -136,9 +136,9 @@ final class Doctor {
 
     /** Reachable, which server, primary or standby; returns whether it is a standby. */
     private boolean server(Statement st, long connectMillis) throws SQLException {
-        try (ResultSet rs = st.executeQuery("SELECT current_setting('server_version'), pg_is_in_recovery()")) {
+        try (ResultSet rs = st.executeQuery("SELECT current_setting('server_version')")) {
             rs.next();
-            boolean standby = rs.getBoolean(2);
+            boolean standby = Database.standby(st.getConnection());
             add("database", Verdict.OK, "reachable in " + connectMillis + " ms: PostgreSQL " + rs.getString(1) + ", "
                     + (standby ? "a standby (its relays wait and deliver after a promotion)" : "the primary"), null);
             return standby;

@@ -19,8 +19,12 @@ final class Forget {
     /** Unregisters every registration of the pipeline in the relay group; returns the exit code. */
     static int run(Database database, String pipeline, PrintStream out) throws SQLException {
         try (Connection c = database.openSession("pg_tide forget")) {
+            if (Database.standby(c)) {
+                out.println("pg-tide forget: the database is a standby: forget the pipeline on the primary");
+                return 1;
+            }
             // the pipeline's own lock, held while its rows go: no relay can start it in between
-            if (!queryBoolean(c, "SELECT pg_try_advisory_lock(tide.relay_lock_key(?))", pipeline)) {
+            if (!queryBoolean(c, "SELECT tide.relay_try_lock(?)", pipeline)) {
                 out.println("pg-tide forget: pipeline \"" + pipeline + "\" is running (" + holder(c, pipeline)
                         + "): remove its file from every relay first");
                 return 1;

@@ -65,7 +65,7 @@ final class Status {
         Map<String, Object> files = new LinkedHashMap<>();
         files.put("folder", routes.toString());
         if (!Files.isDirectory(routes)) {
-            files.put("error", "no folder " + routes + " here (" + RelaySettings.ROUTES + ")");
+            files.put("error", "no folder " + routes + " here (" + RelaySettings.ROUTES.name() + ")");
             return files;
         }
         Validate.Result result = Validate.check(List.of(routes), null);

@@ -5,7 +5,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.pgtide.relay.config.PostgresUrl;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Properties;
 import javax.sql.DataSource;
 
@@ -67,6 +69,13 @@ public final class Database implements AutoCloseable {
         }
         connection.setAutoCommit(true);
         return connection;
+    }
+
+    /** Whether the server is a standby (in recovery), which runs no pipeline: the relay's one place to ask. */
+    public static boolean standby(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            return rs.next() && rs.getBoolean(1);
+        }
     }
 
     private Properties sessionProperties(String applicationName) {

@@ -31,10 +31,10 @@ public final class StartupHealth implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(port), 0);
         } catch (BindException e) {
-            throw new SettingException(RelaySettings.METRICS_PORT + ": port " + port
+            throw new SettingException(RelaySettings.METRICS_PORT.name() + ": port " + port
                     + " is in use by another process: stop it or choose another port");
         } catch (IOException e) {
-            throw new SettingException(RelaySettings.METRICS_PORT + ": cannot listen on port " + port + ": " + e.getMessage());
+            throw new SettingException(RelaySettings.METRICS_PORT.name() + ": cannot listen on port " + port + ": " + e.getMessage());
         }
         StartupHealth health = new StartupHealth(server);
         server.createContext("/observe/health/live", exchange -> answer(exchange, 200, "{\"status\":\"UP\"}"));

@@ -41,10 +41,10 @@ public final class LagSampler extends PeriodicService {
     /** One reading; never throws. */
     public void sample() {
         try (Connection c = database.pool().getConnection(); Statement st = c.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), tide.oldest_open_write_tx_age()")) {
+            standby = Database.standby(c);
+            try (ResultSet rs = st.executeQuery("SELECT tide.oldest_open_write_tx_age()")) {
                 rs.next();
-                standby = rs.getBoolean(1);
-                metrics.server(rs.getDouble(2), standby);
+                metrics.server(rs.getDouble(1), standby);
             }
             List<PipelineReading> readings = new ArrayList<>();
             try (ResultSet rs = st.executeQuery("SELECT pipeline, outbox_name, pending, oldest_pending_age_seconds,"

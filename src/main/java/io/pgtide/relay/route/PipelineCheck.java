@@ -87,16 +87,20 @@ public final class PipelineCheck {
         }
         String uri = route.getInput().getEndpointUri();
         if (PipelineSource.isSource(uri)) {
-            shortForm(route, uri);
+            shortForm(route, id, uri);
         } else {
             fullForm(route, id, uri);
         }
         steps(route.getOutputs());
     }
 
-    private void shortForm(RouteDefinition route, String uri) {
+    private void shortForm(RouteDefinition route, String id, String uri) {
         try {
             PipelineSource source = PipelineSource.parse(uri);
+            if (source.partitions() > 1 && id != null) {
+                RelaySettings.name("pipeline id of its last partition",
+                        PipelineSource.partitionId(id, source.partitions() - 1));
+            }
             if (source.keyGroups() > 1 && route.getOutputs().stream().filter(SplitDefinition.class::isInstance).count() != 1) {
                 problem(route.getInput(), "keyGroups=" + source.keyGroups() + " sends the messages of a split over the"
                         + " batch by key: the pipeline needs exactly one `split` among its top-level steps");

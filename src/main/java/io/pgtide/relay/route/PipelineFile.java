@@ -3,7 +3,6 @@ package io.pgtide.relay.route;
 import io.pgtide.relay.support.Causes;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,14 +31,17 @@ public final class PipelineFile {
     private final Path file;
     private final String content;
     private final List<RoutesBuilder> builders;
+    /** Builders holding only the routes of partitions 1 and up of the file's partitioned pipelines. */
+    private final List<RoutesBuilder> partitionCopies;
     private final List<RouteDefinition> routes;
     private final List<Problem> problems;
 
-    private PipelineFile(Path file, String content, List<RoutesBuilder> builders, List<RouteDefinition> routes,
-            List<Problem> problems) {
+    private PipelineFile(Path file, String content, List<RoutesBuilder> builders, List<RoutesBuilder> partitionCopies,
+            List<RouteDefinition> routes, List<Problem> problems) {
         this.file = file;
         this.content = content;
         this.builders = builders;
+        this.partitionCopies = partitionCopies;
         this.routes = routes;
         this.problems = problems;
     }
@@ -50,19 +52,17 @@ public final class PipelineFile {
      * @param placeholders resolves {@code {{...}}} in endpoint URIs, or returns null where it cannot
      */
     public static PipelineFile parse(CamelContext context, Path file, String content, UnaryOperator<String> placeholders) {
-        List<RoutesBuilder> builders = new ArrayList<>();
+        List<RoutesBuilder> builders;
         List<RouteDefinition> routes = new ArrayList<>();
         try {
-            Collection<RoutesBuilder> found = PluginHelper.getRoutesLoader(context)
-                    .findRoutesBuilders(ResourceHelper.fromString("file:" + file.toAbsolutePath(), content));
-            for (RoutesBuilder builder : found) {
-                builders.add(builder);
+            builders = builders(context, file, content);
+            for (RoutesBuilder builder : builders) {
                 if (builder instanceof RouteBuilder routeBuilder) {
-                    routes.addAll(routeBuilder.configureRoutes(context).getRoutes());
+                    routes.addAll(routeBuilder.getRouteCollection().getRoutes());
                 }
             }
         } catch (Exception e) {
-            return new PipelineFile(file, content, List.of(), List.of(), List.of(parseProblem(file, e)));
+            return new PipelineFile(file, content, List.of(), List.of(), List.of(), List.of(parseProblem(file, e)));
         }
         List<Problem> problems = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -73,22 +73,66 @@ public final class PipelineFile {
                         + "\" appears twice in this file"));
             }
         }
+        List<RoutesBuilder> partitionCopies = new ArrayList<>();
         if (problems.isEmpty()) {
-            complete(context, builders);
+            try {
+                partitionCopies = partitionCopies(context, file, content, routes);
+            } catch (Exception e) {
+                return new PipelineFile(file, content, List.of(), List.of(), List.of(), List.of(parseProblem(file, e)));
+            }
+            complete(context, builders, 0);
         }
-        return new PipelineFile(file, content, builders, routes, List.copyOf(problems));
+        return new PipelineFile(file, content, builders, partitionCopies, routes, List.copyOf(problems));
     }
 
     /**
-     * Completes every pipeline route, then prepares it again: Camel applies a route's configurations when the
-     * file is parsed, before the completion named the shared one.
+     * The routes of partitions 1 to P-1 of the file's partitioned pipelines, each from a parse of its own, so that no
+     * step definition is shared between two routes (the first parse is partition 0): a partitioned pipeline is
+     * declared once and runs as P routes. Each copy is completed here; it holds only partition routes.
      */
-    private static void complete(CamelContext context, List<RoutesBuilder> builders) {
+    private static List<RoutesBuilder> partitionCopies(CamelContext context, Path file, String content,
+            List<RouteDefinition> routes) throws Exception {
+        int most = routes.stream().mapToInt(PipelineCompletion::partitions).max().orElse(1);
+        List<RoutesBuilder> copies = new ArrayList<>();
+        for (int partition = 1; partition < most; partition++) {
+            for (RoutesBuilder builder : builders(context, file, content)) {
+                if (builder instanceof RouteBuilder routeBuilder) {
+                    int kept = partition;
+                    routeBuilder.getRouteCollection().getRoutes().removeIf(r -> PipelineCompletion.partitions(r) <= kept);
+                    if (!routeBuilder.getRouteCollection().getRoutes().isEmpty()) {
+                        routes.addAll(routeBuilder.getRouteCollection().getRoutes());
+                        complete(context, List.of(builder), partition);
+                        copies.add(builder);
+                    }
+                }
+            }
+        }
+        return copies;
+    }
+
+    /** Camel's route builders for the file's text, their routes configured (nothing is added to the context). */
+    private static List<RoutesBuilder> builders(CamelContext context, Path file, String content) throws Exception {
+        List<RoutesBuilder> builders = new ArrayList<>();
+        for (RoutesBuilder builder : PluginHelper.getRoutesLoader(context)
+                .findRoutesBuilders(ResourceHelper.fromString("file:" + file.toAbsolutePath(), content))) {
+            builders.add(builder);
+            if (builder instanceof RouteBuilder routeBuilder) {
+                routeBuilder.configureRoutes(context);
+            }
+        }
+        return builders;
+    }
+
+    /**
+     * Completes every pipeline route as the given partition, then prepares it again: Camel applies a route's
+     * configurations when the file is parsed, before the completion named the shared one.
+     */
+    private static void complete(CamelContext context, List<RoutesBuilder> builders, int partition) {
         for (RoutesBuilder builder : builders) {
             if (builder instanceof RouteBuilder routeBuilder) {
                 RoutesDefinition collection = routeBuilder.getRouteCollection();
                 for (RouteDefinition route : collection.getRoutes()) {
-                    PipelineCompletion.complete(context, route);
+                    PipelineCompletion.complete(context, route, partition);
                     route.markUnprepared();
                     collection.prepareRoute(route);
                 }
@@ -115,7 +159,7 @@ public final class PipelineFile {
         return problems;
     }
 
-    /** The routes of the file, completed when it has no problems. */
+    /** The routes of the file, completed when it has no problems (a partitioned pipeline's as one route per partition). */
     public List<RouteDefinition> routes() {
         return routes;
     }
@@ -135,6 +179,9 @@ public final class PipelineFile {
         }
         for (RoutesBuilder builder : builders) {
             context.addRoutes(builder);
+        }
+        for (RoutesBuilder copy : partitionCopies) {
+            context.addRoutes(copy);
         }
     }
 }

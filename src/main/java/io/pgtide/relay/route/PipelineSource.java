@@ -17,7 +17,7 @@ import org.apache.camel.util.URISupport;
 
 /**
  * The source of a pipeline as its file writes it,
- * {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..&start=..&cloudEvents=..]}, and the camel-sql
+ * {@code tide:<outbox>[?batchSize=..&delay=..&onPoison=..&keyGroups=..&partitions=..&start=..&cloudEvents=..]}, and the camel-sql
  * consumer it stands for: {@code tide.relay_poll} over that outbox, one exchange per batch, greedy, woken by new
  * messages. The relay completes a pipeline route with it at load ({@link PipelineCompletion}).
  *
@@ -28,11 +28,14 @@ import org.apache.camel.util.URISupport;
  *                  own: {@link DeadLetters#DEAD_LETTER} or {@link DeadLetters#HOLD}
  * @param keyGroups how many keys the pipeline's split sends at once, each key in order ({@link KeyGroups}); 1 sends
  *                  one message after the other
+ * @param partitions how many partitions the pipeline runs as ({@link #partitionId}), each over the keys whose
+ *                  {@code tide.key_partition} is its number, under a lock and an offset of its own; 1 runs it whole
  * @param start     where the pipeline starts when it registers: {@code earliest}, {@code latest} or an ISO-8601
  *                  timestamp (tide.relay_register); a registered pipeline keeps its offset
  * @param cloudEvents how each message goes as a CloudEvent, or null when it goes as it is
  */
-public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups, String start,
+public record PipelineSource(String outbox, int batchSize, long delay, String onPoison, int keyGroups, int partitions,
+                             String start,
                              CloudEventsOptions cloudEvents) {
 
     public static final String SCHEME = "tide";
@@ -46,6 +49,8 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
                     + " (stop at it until it is delivered)",
             "keyGroups", "how many keys the split over the batch sends at once, each key's messages in order,"
                     + " 1 to 1000 (default 1: one message after the other)",
+            "partitions", "how many partitions the pipeline runs as, each with its own lock and offset over its share of"
+                    + " the keys, spread over the relays of the group, 1 to 1024 (default 1)",
             "start", "where a new pipeline starts when it registers: earliest (default: the oldest message kept),"
                     + " latest (only what commits after it registers) or a timestamp such as 2026-12-01T00:00:00Z")
             .entrySet().stream(),
@@ -59,6 +64,7 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
     private static final long DEFAULT_DELAY = 2000;
     private static final long MIN_DELAY = 10;
     private static final int MAX_KEY_GROUPS = 1000;
+    private static final int MAX_PARTITIONS = 1024;
 
     /** True when the endpoint URI is a pipeline source. */
     public static boolean isSource(String uri) {
@@ -80,6 +86,7 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
         int batchSize = (int) number(uri, options.remove("batchSize"), "batchSize", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
         long delay = number(uri, options.remove("delay"), "delay", DEFAULT_DELAY, MIN_DELAY, Long.MAX_VALUE);
         int keyGroups = (int) number(uri, options.remove("keyGroups"), "keyGroups", 1, 1, MAX_KEY_GROUPS);
+        int partitions = (int) number(uri, options.remove("partitions"), "partitions", 1, 1, MAX_PARTITIONS);
         String onPoison = String.valueOf(options.getOrDefault("onPoison", DeadLetters.DEAD_LETTER));
         options.remove("onPoison");
         if (!onPoison.equals(DeadLetters.DEAD_LETTER) && !onPoison.equals(DeadLetters.HOLD)) {
@@ -92,7 +99,7 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
                     + " (a tide: source takes " + String.join(", ", new TreeSet<>(OPTIONS.keySet()))
                     + "; Camel's SQL consumer options are the relay's to set)");
         }
-        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups, start, cloudEvents);
+        return new PipelineSource(outbox, batchSize, delay, onPoison, keyGroups, partitions, start, cloudEvents);
     }
 
     private static String start(String uri, Object value) {
@@ -122,9 +129,20 @@ public record PipelineSource(String outbox, int batchSize, long delay, String on
         throw new SettingException(uri + ": " + option + "=" + value + " is out of range: " + OPTIONS.get(option));
     }
 
-    /** The camel-sql consumer URI that polls this source for the pipeline. */
-    public String sqlUri(String pipeline) {
-        return "sql:SELECT * FROM tide.relay_poll('" + pipeline + "', '" + outbox + "', " + batchSize + ")"
+    /** The camel-sql consumer URI that polls this source for the pipeline (a partition's own id, when partitioned). */
+    public String sqlUri(String pipeline, int partition) {
+        String partitionArguments = partitions == 1 ? ""
+                : ", p_partition => " + partition + ", p_partitions => " + partitions;
+        return "sql:SELECT * FROM tide.relay_poll('" + pipeline + "', '" + outbox + "', " + batchSize
+                + partitionArguments + ")"
                 + "?useIterator=false&greedy=true&delay=" + delay + "&scheduler=%23" + Relay.WAKEUP_SCHEDULER;
+    }
+
+    /**
+     * The id of one partition of a partitioned pipeline, {@code <pipeline>.<partition>}: it names the partition's
+     * route, lock and offset, so metrics, {@code tide.consumer_lag} and {@code pg-tide status} show each one.
+     */
+    public static String partitionId(String pipeline, int partition) {
+        return pipeline + "." + partition;
     }
 }

@@ -54,11 +54,9 @@ public final class OutboxListener extends PeriodicService {
     @Override
     protected void tick() throws SQLException {
         try (Connection session = database.openSession("pg_tide wake-up"); Statement st = session.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                // a standby runs no pipeline and refuses LISTEN: try again after the pause
-                if (rs.next() && rs.getBoolean(1)) {
-                    return;
-                }
+            // a standby runs no pipeline and refuses LISTEN: try again after the pause
+            if (Database.standby(session)) {
+                return;
             }
             st.execute("LISTEN " + CHANNEL);
             PGConnection listening = session.unwrap(PGConnection.class);

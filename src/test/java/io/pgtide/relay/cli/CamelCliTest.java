@@ -38,7 +38,7 @@ class CamelCliTest {
                             - to: log:delivered?level=DEBUG
                     """);
             CamelCli camel;
-            try (RelayHarness relay = RelayHarness.start(db, routes, "cli-test", Map.of(RelaySettings.CAMEL_CLI, "true"))) {
+            try (RelayHarness relay = RelayHarness.start(db, routes, "cli-test", Map.of(RelaySettings.CAMEL_CLI.name(), "true"))) {
                 camel = CamelCli.resolve(relay.context().getVersion(), work);
                 Pipelines.await(Duration.ofSeconds(30), "the pipeline's offset",
                         () -> Pipelines.offset(db, "orders-to-log") == Pipelines.lastRow(db, "orders"));

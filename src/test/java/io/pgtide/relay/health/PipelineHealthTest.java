@@ -57,8 +57,8 @@ class PipelineHealthTest {
             db.execute("CREATE TRIGGER refuse BEFORE INSERT ON public.delivered"
                     + " FOR EACH ROW EXECUTE FUNCTION public.refuse_while_down()");
             db.execute("SELECT tide.outbox_publish('orders', '{}') FROM generate_series(1, 5)");
-            Map<String, String> env = Map.of(RelaySettings.POSTGRES_URL, db.url().jdbcUrl()
-                    + "?user=postgres&password=postgres", RelaySettings.ROUTES, routes.toString());
+            Map<String, String> env = Map.of(RelaySettings.POSTGRES_URL.name(), db.url().jdbcUrl()
+                    + "?user=postgres&password=postgres", RelaySettings.ROUTES.name(), routes.toString());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay-a")) {
                 long first = lastRow(db, "orders");
                 await(Duration.ofSeconds(20), "the first messages", () -> offset(db, PIPELINE) == first);

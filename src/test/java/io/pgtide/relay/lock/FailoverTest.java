@@ -108,7 +108,7 @@ class FailoverTest {
     @Test
     void anIdleOwnerStopsItsRouteWithinAboutASecondOfLosingItsLock(@TempDir Path routes) throws Exception {
         Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());
-        try (RelayHarness relay = RelayHarness.start(db, routes, "idle-owner", Map.of(RelaySettings.LOCK_INTERVAL, "1000"))) {
+        try (RelayHarness relay = RelayHarness.start(db, routes, "idle-owner", Map.of(RelaySettings.LOCK_INTERVAL.name(), "1000"))) {
             Pipelines.await(Duration.ofSeconds(10), "the route to run", () -> relay.owns(PIPELINE)
                     && relay.context().getRouteController().getRouteStatus(PIPELINE).isStarted());
             assertEquals(1, Locks.terminate(db, relay.instance(), PIPELINE));
@@ -128,7 +128,7 @@ class FailoverTest {
     @Test
     void aBusyOwnerStopsItsRouteAtOnceWhenAnAdvanceFindsItsLockGone(@TempDir Path routes) throws Exception {
         Pipelines.kafkaPipeline(routes, PIPELINE, "orders", topic, broker.bootstrapServers());
-        try (RelayHarness relay = RelayHarness.start(db, routes, "busy-owner", Map.of(RelaySettings.LOCK_INTERVAL, "1000"));
+        try (RelayHarness relay = RelayHarness.start(db, routes, "busy-owner", Map.of(RelaySettings.LOCK_INTERVAL.name(), "1000"));
              Producers producers = Producers.background(db, "orders", 2, 200)) {
             Pipelines.await(Duration.ofSeconds(10), "the route to deliver", () -> Pipelines.offset(db, PIPELINE) > 0);
             // settled: the owner now looks at its route only every 10 intervals unless told of a loss

@@ -36,7 +36,7 @@ class PauseResumeTest {
     private static final String PIPELINE = "paused-orders";
     private static final int BATCH = 20;
     private static final long LOCK_INTERVAL_MILLIS = 500;
-    private static final Map<String, String> RELAY = Map.of(RelaySettings.LOCK_INTERVAL, String.valueOf(LOCK_INTERVAL_MILLIS));
+    private static final Map<String, String> RELAY = Map.of(RelaySettings.LOCK_INTERVAL.name(), String.valueOf(LOCK_INTERVAL_MILLIS));
 
     @Test
     void pauseStopsBothRelaysSurvivesARestartAndResumeContinuesFromTheOffset(@TempDir Path routes) throws Exception {
@@ -77,7 +77,7 @@ class PauseResumeTest {
                     resumedAfter = sink.lastArrival();
                     offsetAtResume = db.queryOne(String.class, "SELECT last_tx || ' ' || last_id FROM"
                             + " tide.relay_consumer_offsets WHERE pipeline = ?", PIPELINE).split(" ");
-                    Cli.Result resume = Cli.run(Map.of(RelaySettings.POSTGRES_URL, db.url().jdbcUrl()
+                    Cli.Result resume = Cli.run(Map.of(RelaySettings.POSTGRES_URL.name(), db.url().jdbcUrl()
                             + "?user=postgres&password=postgres"), "resume", PIPELINE);
                     assertEquals(0, resume.exit(), resume.output());
                     assertTrue(resume.output().endsWith("pg-tide resume: pipeline \"" + PIPELINE + "\" resumed; a relay"

@@ -35,7 +35,7 @@ class AbandonedPipelineAlertTest {
             Files.writeString(routes.resolve("kept.yaml"), pipeline("kept"));
             Path dropped = routes.resolve("dropped.yaml");
             Files.writeString(dropped, pipeline("dropped"));
-            try (RelayHarness relay = RelayHarness.start(db, routes, "alerts", Map.of(RelaySettings.RELOAD_INTERVAL, "200"))) {
+            try (RelayHarness relay = RelayHarness.start(db, routes, "alerts", Map.of(RelaySettings.RELOAD_INTERVAL.name(), "200"))) {
                 String metrics = relay.managementUrl() + "/metrics";
                 for (String pipeline : new String[] {"kept", "dropped"}) {
                     Pipelines.await(Duration.ofSeconds(30), pipeline + " to deliver",

@@ -42,7 +42,7 @@ class HotReloadTest {
         db.execute("CREATE TABLE delivered (pipeline text, version text, id bigint)");
         Files.writeString(routes.resolve("a.yaml"), pipeline("a", "v1"));
         Files.writeString(routes.resolve("b.yaml"), pipeline("b", "v1"));
-        relay = RelayHarness.start(db, routes, "reloader", Map.of(RelaySettings.RELOAD_INTERVAL, "300"));
+        relay = RelayHarness.start(db, routes, "reloader", Map.of(RelaySettings.RELOAD_INTERVAL.name(), "300"));
         publishAndAwait("v1", "v1");
     }
 

@@ -37,7 +37,7 @@ class PipelineFileCheckTest {
             for (int i = 0; i < 5; i++) {
                 db.execute("SELECT tide.outbox_publish('orders', '{}')");
             }
-            try (RelayHarness relay = RelayHarness.start(db, routes, "checker", Map.of(RelaySettings.RELOAD_INTERVAL, "200"))) {
+            try (RelayHarness relay = RelayHarness.start(db, routes, "checker", Map.of(RelaySettings.RELOAD_INTERVAL.name(), "200"))) {
                 Pipelines.await(Duration.ofSeconds(20), "the good pipeline to deliver 5 messages",
                         () -> db.queryOne(Long.class, "SELECT count(*) FROM delivered") == 5);
                 // several looks at the folder: a refused file is reported once per content

@@ -71,7 +71,7 @@ class ReloadSequenceTest {
         db = TestDatabase.withOutbox("orders");
         db.execute("CREATE TABLE delivered (pipeline text, id bigint)");
         Files.writeString(routes.resolve("a.yaml"), fullForm("a", "a"));
-        relay = RelayHarness.start(db, routes, "reloader", Map.of(RelaySettings.RELOAD_INTERVAL, RELOAD_MS));
+        relay = RelayHarness.start(db, routes, "reloader", Map.of(RelaySettings.RELOAD_INTERVAL.name(), RELOAD_MS));
     }
 
     @AfterEach

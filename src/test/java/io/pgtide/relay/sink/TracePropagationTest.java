@@ -79,7 +79,7 @@ class TracePropagationTest {
             db.execute("UPDATE tide.tide_outbox_messages SET created_at = now() + interval '1 hour' WHERE id = "
                     + traced.untracedId);
 
-            deliver(db, routes, Map.of(RelaySettings.TRACING, "true"));
+            deliver(db, routes, Map.of(RelaySettings.TRACING.name(), "true"));
 
             ConsumerRecord<String, String> record = record(traced.topic, traced.tracedId);
             HttpSinkTest.WebhookServer.Request request = request(server, traced.tracedId);

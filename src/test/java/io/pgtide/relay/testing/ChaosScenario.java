@@ -74,7 +74,7 @@ public final class ChaosScenario {
 
     private ChaosResult run(Path routes) throws Exception {
         // a relay started while the server restarts waits for it instead of exiting
-        Map<String, String> env = Map.of(RelaySettings.STARTUP_TIMEOUT, "120");
+        Map<String, String> env = Map.of(RelaySettings.STARTUP_TIMEOUT.name(), "120");
         try (RelayFleet fleet = RelayFleet.start(db, routes, plan.relays(), env)) {
             fleet.awaitOwner(PIPELINE, OWNER_TIMEOUT);
             long start = System.nanoTime();

@@ -31,7 +31,7 @@ public final class ChildRelay implements AutoCloseable {
     /** A relay with test settings: lock checks every 200 ms, a pool of 4, a 256 MiB heap. */
     public static ChildRelay start(TestDatabase db, Path routes, String instance, Map<String, String> extraEnv)
             throws IOException {
-        Map<String, String> env = new HashMap<>(Map.of(RelaySettings.LOCK_INTERVAL, "200", RelaySettings.POOL_SIZE, "4"));
+        Map<String, String> env = new HashMap<>(Map.of(RelaySettings.LOCK_INTERVAL.name(), "200", RelaySettings.POOL_SIZE.name(), "4"));
         env.putAll(extraEnv);
         return launch(db, routes, instance, List.of("-Xmx256m"), env);
     }
@@ -42,7 +42,7 @@ public final class ChildRelay implements AutoCloseable {
      */
     public static ChildRelay startWithShippedLogging(TestDatabase db, Path routes, String instance,
             Map<String, String> extraEnv) throws IOException {
-        Map<String, String> env = new HashMap<>(Map.of(RelaySettings.LOCK_INTERVAL, "200", RelaySettings.POOL_SIZE, "4"));
+        Map<String, String> env = new HashMap<>(Map.of(RelaySettings.LOCK_INTERVAL.name(), "200", RelaySettings.POOL_SIZE.name(), "4"));
         env.putAll(extraEnv);
         URL shipped = ChildRelay.class.getClassLoader().getResource("log4j2.properties");
         return launch(db, routes, instance, List.of("-Xmx256m", "-Dlog4j2.configurationFile=" + shipped), env);
@@ -62,10 +62,10 @@ public final class ChildRelay implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(name -> name.startsWith("PG_TIDE_"));
-        env.put(RelaySettings.POSTGRES_URL, db.url().jdbcUrl() + "?user=postgres&password=postgres");
-        env.put(RelaySettings.ROUTES, routes.toString());
-        env.put(RelaySettings.INSTANCE, instance);
-        env.put(RelaySettings.METRICS_PORT, String.valueOf(FreePort.next()));
+        env.put(RelaySettings.POSTGRES_URL.name(), db.url().jdbcUrl() + "?user=postgres&password=postgres");
+        env.put(RelaySettings.ROUTES.name(), routes.toString());
+        env.put(RelaySettings.INSTANCE.name(), instance);
+        env.put(RelaySettings.METRICS_PORT.name(), String.valueOf(FreePort.next()));
         env.putAll(extraEnv);
         Path log = Files.createTempFile("pg-tide-child-" + instance, ".log");
         builder.redirectErrorStream(true).redirectOutput(log.toFile());

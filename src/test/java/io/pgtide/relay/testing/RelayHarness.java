@@ -53,15 +53,15 @@ public final class RelayHarness implements AutoCloseable {
     private static RelayHarness start(String url, Path routes, String instance, Map<String, String> extra,
             Function<RelaySettings, Tracing> tracing) throws Exception {
         Map<String, String> env = new HashMap<>(extra);
-        env.put(RelaySettings.POSTGRES_URL, url);
-        env.put(RelaySettings.ROUTES, routes.toString());
-        env.put(RelaySettings.INSTANCE, instance);
-        env.putIfAbsent(RelaySettings.LOCK_INTERVAL, "200");
-        env.putIfAbsent(RelaySettings.POOL_SIZE, "4");
-        env.putIfAbsent(RelaySettings.METRICS_PORT, String.valueOf(FreePort.next()));
-        env.putIfAbsent(RelaySettings.METRICS_INTERVAL, "500");
+        env.put(RelaySettings.POSTGRES_URL.name(), url);
+        env.put(RelaySettings.ROUTES.name(), routes.toString());
+        env.put(RelaySettings.INSTANCE.name(), instance);
+        env.putIfAbsent(RelaySettings.LOCK_INTERVAL.name(), "200");
+        env.putIfAbsent(RelaySettings.POOL_SIZE.name(), "4");
+        env.putIfAbsent(RelaySettings.METRICS_PORT.name(), String.valueOf(FreePort.next()));
+        env.putIfAbsent(RelaySettings.METRICS_INTERVAL.name(), "500");
         // several relays share this JVM: the CLI connector of one would delete the others' ~/.camel files
-        env.putIfAbsent(RelaySettings.CAMEL_CLI, "false");
+        env.putIfAbsent(RelaySettings.CAMEL_CLI.name(), "false");
         RelaySettings settings = new RelaySettings(env::get);
         Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize());
         RelayHarness harness = new RelayHarness(database, new Relay(settings, database, tracing.apply(settings)), instance,
