@@ -20,23 +20,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Invariant 1 of docs/DESIGN.md: no committed message is ever skipped, whatever order producers commit in. */
 class OutOfOrderCommitTest {
 
-    private TestDatabase db;
+    /** A database of each test's own (JUnit makes an instance per test), dropped after it. */
+    @AutoClose
+    private final TestDatabase db;
 
-    @BeforeEach
-    void createOutbox() throws SQLException {
+    OutOfOrderCommitTest() throws SQLException {
         db = TestDatabase.withOutbox("orders");
-    }
-
-    @AfterEach
-    void dropDatabase() throws SQLException {
-        db.close();
     }
 
     private Poller poller() throws SQLException {
