@@ -167,6 +167,26 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                 ELSE pg_catalog.pg_try_advisory_lock(tide.relay_lock_key(p_pipeline, p_group)) END
 $$;
 
+-- The relays of a group, for balanced ownership: each relay's lock watch holds one advisory lock of the group's
+-- membership (two-key form: the group's key, its own session's pid) for as long as it runs, so the server's own
+-- lock table counts the live relays, and a relay that dies leaves it with its session. NULL on a standby.
+CREATE FUNCTION tide.relay_join(p_group text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL
+                ELSE pg_catalog.pg_try_advisory_lock(
+                         pg_catalog.hashtext('pg_tide/members/' || coalesce(p_group, tide.relay_group())),
+                         pg_catalog.pg_backend_pid()) END
+$$;
+
+-- How many relays of the group run now (tide.relay_join): each takes about ceil(pipelines / members) of them.
+CREATE FUNCTION tide.relay_members(p_group text DEFAULT NULL) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*)::integer FROM pg_catalog.pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+      AND l.classid = pg_catalog.hashtext('pg_tide/members/' || coalesce(p_group, tide.relay_group()))::oid
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+$$;
+
 -- Raises lock_not_available (55P03) unless this session holds the pipeline's lock: the fence of every write the
 -- owning relay makes (tide.relay_advance, tide.relay_failed, tide.relay_isolate). p_refused names the write.
 CREATE FUNCTION tide.relay_require_lock(p_pipeline text, p_group text, p_refused text) RETURNS void

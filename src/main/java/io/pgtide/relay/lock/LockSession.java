@@ -19,6 +19,14 @@ public final class LockSession implements AutoCloseable {
     /** Outcome of one attempt to take the lock. */
     public enum Attempt { ACQUIRED, HELD_ELSEWHERE, STANDBY }
 
+    /** Why the owner must stop its route after the batch in flight and let the lock go. */
+    public enum Release {
+        /** An operator paused the pipeline (tide.relay_pause). */
+        PAUSED,
+        /** This relay holds more than its share of the group's pipelines. */
+        HANDOVER
+    }
+
     /** Work on the lock-holding connection. */
     @FunctionalInterface
     public interface Work<T> {
@@ -34,7 +42,7 @@ public final class LockSession implements AutoCloseable {
     private final Runnable wake;
     private volatile boolean held;
     private volatile boolean lost;
-    private volatile boolean paused;
+    private volatile Release release;
 
     private LockSession(String pipeline, Connection connection, int backendPid, int checkTimeoutMillis, Runnable wake) {
         this.pipeline = pipeline;
@@ -87,16 +95,15 @@ public final class LockSession implements AutoCloseable {
         }
     }
 
-    /** True once the pipeline was found paused while this session held its lock: the owner must stop and let go. */
-    public boolean paused() {
-        return paused;
+    /** Why the owner must stop and let go, once the watch found a reason; null while it may run on. */
+    public Release release() {
+        return release;
     }
 
-    /** Records that the pipeline was paused (tide.relay_pause), and tells the owner at once. */
-    void markPaused() {
-        boolean first = !paused;
-        paused = true;
-        if (first) {
+    /** Records why the lock must go (the first reason stands), and tells the owner at once. */
+    void markRelease(Release reason) {
+        if (release == null) {
+            release = reason;
             wake.run();
         }
     }

@@ -17,7 +17,8 @@ import org.apache.camel.support.RoutePolicySupport;
  * the route starts only on the relay holding {@code pg_try_advisory_lock(tide.relay_lock_key(routeId))}
  * on a dedicated session, and stops within about a second once that session is lost (one {@link LockWatch}
  * query per interval checks every held lock). On a
- * standby it takes no lock and starts nothing. It is not tied to outboxes: any route may use it.
+ * standby it takes no lock and starts nothing. The relays of a group share the routes evenly ({@link FairShare}). It
+ * is not tied to outboxes: any route may use it.
  */
 public final class PipelineLockPolicy extends RoutePolicySupport {
 
@@ -27,6 +28,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
     private final Map<String, PipelineOwner> owners = new ConcurrentHashMap<>();
     private final LockWatch watch;
     private final StartCondition condition;
+    private final FairShare share;
     private Consumer<String> pipelineAdded = pipeline -> { };
     private Consumer<String> pipelineRemoved = pipeline -> { };
 
@@ -36,7 +38,8 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         this.condition = condition;
         this.instance = instance;
         this.interval = interval;
-        this.watch = new LockWatch(database, instance, interval, this::heldSessions);
+        this.share = new FairShare(this::startable);
+        this.watch = new LockWatch(database, instance, interval, this::heldSessions, share);
     }
 
     /** Called with the id of every route this policy starts guarding, and of every route it stops guarding. */
@@ -56,7 +59,7 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
         watch.start();
         owners.computeIfAbsent(route.getRouteId(),
                 id -> {
-                    PipelineOwner owner = new PipelineOwner(id, context, database, instance, interval, condition);
+                    PipelineOwner owner = new PipelineOwner(id, context, database, instance, interval, condition, share);
                     owner.start();
                     return owner;
                 });
@@ -99,6 +102,11 @@ public final class PipelineLockPolicy extends RoutePolicySupport {
             }
         });
         return waiting;
+    }
+
+    /** The pipelines of this relay that may run now: those not waiting to start (paused, no outbox...). */
+    private int startable() {
+        return (int) owners.values().stream().filter(owner -> owner.waiting() == null).count();
     }
 
     private List<LockSession> heldSessions() {

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * executor of Camel's (one thread per pipeline, named and shown in JMX by Camel) that tries the lock while it is free and starts the route once it holds it, and stops the route as
  * soon as the {@link LockWatch} (or a failed call on the session) finds the lock gone. When the watch finds the
  * pipeline paused, it stops the route gracefully (the batch in flight advances its offset first) and then frees
- * the lock; the start condition keeps it from taking the lock again until the pipeline is resumed.
+ * the lock; the start condition keeps it from taking the lock again until the pipeline is resumed. It tries a lock
+ * only while this relay holds less than its {@link FairShare}, and hands a lock over the same graceful way when the
+ * watch finds this relay above its share.
  */
 final class PipelineOwner {
 
@@ -36,6 +38,11 @@ final class PipelineOwner {
     private final String instance;
     private final Duration interval;
     private final StartCondition condition;
+    private final FairShare share;
+    /** True while this owner holds a place in the share: while it holds the lock or tries it. */
+    private boolean reserved;
+    private boolean standingBy;
+    private boolean staleBatch;
     private ScheduledExecutorService executor;
     /** The next run, when it is not running now. */
     private ScheduledFuture<?> next;
@@ -46,7 +53,8 @@ final class PipelineOwner {
     private volatile String waiting;
 
     PipelineOwner(String pipeline, CamelContext context, Database database, String instance, Duration interval,
-            StartCondition condition) {
+            StartCondition condition, FairShare share) {
+        this.share = share;
         this.pipeline = pipeline;
         this.context = context;
         this.database = database;
@@ -125,9 +133,10 @@ final class PipelineOwner {
             release();
             return;
         }
-        if (session != null && session.paused()) {
-            LOG.info("Pipeline {}: paused; stopping once the batch in flight has advanced, then freeing the lock",
-                    pipeline);
+        if (session != null && session.release() != null) {
+            LOG.info("Pipeline {}: {}; stopping once the batch in flight has advanced, then freeing the lock", pipeline,
+                    session.release() == LockSession.Release.PAUSED ? "paused" : "handing over to another relay of the group (this relay's share is "
+                            + share.describe() + ")");
             stopRoute(STOP_AFTER_PAUSE_MILLIS);
             release();
             return;
@@ -144,10 +153,13 @@ final class PipelineOwner {
             }
             return;
         }
-        if (mustWait()) {
+        if (staleBatchInFlight() || mustWait() || !reserve()) {
             return;
         }
         LockSession.Attempt attempt = session.tryAcquire();
+        if (attempt != LockSession.Attempt.ACQUIRED) {
+            unreserve();
+        }
         if (attempt != lastAttempt) {
             switch (attempt) {
                 case STANDBY -> LOG.info("Pipeline {}: the database is a standby; waiting for promotion", pipeline);
@@ -158,6 +170,42 @@ final class PipelineOwner {
         }
         if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
             startRoute();
+        }
+    }
+
+    /**
+     * True while a batch this relay polled under an earlier hold of the lock is still being sent: a route stop gives
+     * up after its grace, the exchange's thread does not. Taking the lock again now would let a new batch overtake
+     * that one's messages on this relay, so the lock waits for it (another relay may take it meanwhile).
+     */
+    private boolean staleBatchInFlight() {
+        boolean inFlight = context.getInflightRepository().size(pipeline) > 0;
+        if (inFlight != staleBatch) {
+            LOG.info(inFlight ? "Pipeline {}: a batch of its previous hold of the lock is still being sent; waiting for it"
+                    + " before taking the lock again" : "Pipeline {}: the earlier batch is done", pipeline);
+            staleBatch = inFlight;
+        }
+        return inFlight;
+    }
+
+    /** Takes a place in this relay's share, or says once that the relay holds its share and this pipeline waits. */
+    private boolean reserve() {
+        if (!reserved && !share.reserve()) {
+            if (!standingBy) {
+                LOG.info("Pipeline {}: this relay holds its share ({}); standing by", pipeline, share.describe());
+                standingBy = true;
+            }
+            return false;
+        }
+        reserved = true;
+        standingBy = false;
+        return true;
+    }
+
+    private void unreserve() {
+        if (reserved) {
+            reserved = false;
+            share.release();
         }
     }
 
@@ -180,7 +228,7 @@ final class PipelineOwner {
     /** Holding the lock with the route running: only the lock watch's news of a loss needs an answer. */
     private boolean settled() {
         LockSession current = session;
-        return current != null && current.held() && !current.lost() && !current.paused() && routeStarted();
+        return current != null && current.held() && !current.lost() && current.release() == null && routeStarted();
     }
 
     boolean routeStarted() {
@@ -211,6 +259,7 @@ final class PipelineOwner {
         if (current != null) {
             current.close();
         }
+        unreserve();
     }
 
     private void stopRoute(long graceMillis) {
@@ -242,5 +291,6 @@ final class PipelineOwner {
         if (current != null) {
             current.close();
         }
+        unreserve();
     }
 }

@@ -4,6 +4,7 @@ import static io.pgtide.relay.testing.Pipelines.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.LogCapture;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TableSink;
@@ -26,13 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
 class PartitionedPipelineTest {
 
     private static final int KEYS = 20;
+    /** Each running partition keeps a pool connection while its batch is sent, and the table sink takes one more. */
+    private static final Map<String, String> POOL = Map.of(RelaySettings.POOL_SIZE.name(), "10");
 
     @Test
     void everyMessageArrivesOnceEachKeyInOrderAndEachPartitionShows(@TempDir Path routes) throws Exception {
         try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             TableSink sink = TableSink.create(db, routes, "split", "orders?partitions=4&delay=100");
             publish(db, 400);
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay", POOL)) {
                 await(Duration.ofSeconds(20), "400 messages", () -> sink.lastArrival() >= 400);
                 for (int partition = 0; partition < 4; partition++) {
                     assertTrue(relay.context().getRoute("split." + partition) != null, "route split." + partition);
@@ -54,7 +57,7 @@ class PartitionedPipelineTest {
         try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             TableSink sink = TableSink.create(db, routes, "split", "orders?partitions=4&delay=100");
             publish(db, 40);
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+            try (RelayHarness relay = RelayHarness.start(db, routes, "relay", POOL)) {
                 await(Duration.ofSeconds(20), "40 messages", () -> sink.lastArrival() >= 40);
             }
             String offsets = offsets(db);
@@ -62,7 +65,7 @@ class PartitionedPipelineTest {
             Files.writeString(file, Files.readString(file).replace("partitions=4", "partitions=2"));
             publish(db, 10);
             try (LogCapture log = LogCapture.open();
-                    RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
+                    RelayHarness relay = RelayHarness.start(db, routes, "relay", POOL)) {
                 await(Duration.ofSeconds(20), "the refusal", () -> log.contains("split.0",
                         "pipeline \"split\" on outbox \"orders\" runs with 4 partition(s), not 2"));
                 assertEquals(40L, sink.lastArrival(), "nothing delivered under the new count");
