@@ -20,18 +20,28 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Invariant 1 of docs/DESIGN.md: no committed message is ever skipped, whatever order producers commit in. */
 class OutOfOrderCommitTest {
 
-    /** A database of each test's own (JUnit makes an instance per test), dropped after it. */
-    @AutoClose
-    private final TestDatabase db;
+    private TestDatabase db;
 
-    OutOfOrderCommitTest() throws SQLException {
-        db = TestDatabase.withOutbox("orders");
+    @BeforeEach
+    void createOutbox() throws SQLException {
+        db = database();
+    }
+
+    /** The database with outbox "orders" the tests run on: plain storage here, partitioned in {@link PartitionedOutOfOrderCommitTest}. */
+    TestDatabase database() throws SQLException {
+        return TestDatabase.withOutbox("orders");
+    }
+
+    @AfterEach
+    void dropDatabase() throws SQLException {
+        db.close();
     }
 
     private Poller poller() throws SQLException {
@@ -184,7 +194,7 @@ class OutOfOrderCommitTest {
     private static List<Poller.Row> pollByMaxId(Connection c, long maxId) throws SQLException {
         List<Poller.Row> rows = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, tx::text::bigint, key, payload::text"
-                + " FROM tide.tide_outbox_messages WHERE outbox_name = 'orders' AND id > ? ORDER BY id LIMIT 50")) {
+                + " FROM tide.outbox_messages WHERE outbox_name = 'orders' AND id > ? ORDER BY id LIMIT 50")) {
             ps.setLong(1, maxId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

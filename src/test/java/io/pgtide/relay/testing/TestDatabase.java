@@ -41,6 +41,13 @@ public record TestDatabase(DatabaseServer server, String name) implements AutoCl
         return db;
     }
 
+    /** A new database with the extension and one outbox in partitioned storage, partitions of that many transaction ids. */
+    public static TestDatabase withPartitionedOutbox(String outbox, long partitionXids) throws SQLException {
+        TestDatabase db = withExtension();
+        db.execute("SELECT tide.outbox_create('" + outbox + "', 24, " + partitionXids + ")");
+        return db;
+    }
+
     /** A new database with an earlier version of pg_tide, for instance one to upgrade from. */
     public static TestDatabase withExtension(String version) throws SQLException {
         TestDatabase db = create();
