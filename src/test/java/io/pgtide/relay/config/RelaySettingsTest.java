@@ -277,9 +277,9 @@ class RelaySettingsTest {
     void numericDefaults() {
         RelaySettings s = settings();
 
-        assertEquals(16, s.poolSize());
-        assertEquals(Duration.ofMillis(1000), s.lockInterval());
-        assertEquals(9610, s.metricsPort());
+        assertEquals(16, s.value(RelaySettings.POOL_SIZE));
+        assertEquals(Duration.ofMillis(1000), s.value(RelaySettings.LOCK_INTERVAL));
+        assertEquals(9610, s.value(RelaySettings.METRICS_PORT));
     }
 
     @Test
@@ -289,9 +289,9 @@ class RelaySettingsTest {
         env.put(RelaySettings.METRICS_PORT.name(), "8080");
         RelaySettings s = settings();
 
-        assertEquals(4, s.poolSize());
-        assertEquals(Duration.ofMillis(250), s.lockInterval());
-        assertEquals(8080, s.metricsPort());
+        assertEquals(4, s.value(RelaySettings.POOL_SIZE));
+        assertEquals(Duration.ofMillis(250), s.value(RelaySettings.LOCK_INTERVAL));
+        assertEquals(8080, s.value(RelaySettings.METRICS_PORT));
     }
 
     @ParameterizedTest
@@ -299,7 +299,7 @@ class RelaySettingsTest {
     void badPoolSizeFailsNamingVariable(String value) {
         env.put(RelaySettings.POOL_SIZE.name(), value);
 
-        SettingException e = assertThrows(SettingException.class, () -> settings().poolSize());
+        SettingException e = assertThrows(SettingException.class, () -> settings().value(RelaySettings.POOL_SIZE));
 
         assertNames(e, "PG_TIDE_POOL_SIZE");
     }
@@ -309,7 +309,7 @@ class RelaySettingsTest {
     void badLockIntervalFailsNamingVariable(String value) {
         env.put(RelaySettings.LOCK_INTERVAL.name(), value);
 
-        SettingException e = assertThrows(SettingException.class, () -> settings().lockInterval());
+        SettingException e = assertThrows(SettingException.class, () -> settings().value(RelaySettings.LOCK_INTERVAL));
 
         assertNames(e, "PG_TIDE_LOCK_INTERVAL_MS");
     }
@@ -319,7 +319,7 @@ class RelaySettingsTest {
     void badMetricsPortFailsNamingVariable(String value) {
         env.put(RelaySettings.METRICS_PORT.name(), value);
 
-        SettingException e = assertThrows(SettingException.class, () -> settings().metricsPort());
+        SettingException e = assertThrows(SettingException.class, () -> settings().value(RelaySettings.METRICS_PORT));
 
         assertNames(e, "PG_TIDE_METRICS_PORT");
     }
@@ -342,19 +342,19 @@ class RelaySettingsTest {
 
     @Test
     void camelCliOnByDefaultAndOffOnlyWhenSaid() {
-        assertTrue(settings().camelCli());
+        assertTrue(settings().value(RelaySettings.CAMEL_CLI));
         env.put(RelaySettings.CAMEL_CLI.name(), "FALSE");
-        assertFalse(settings().camelCli());
+        assertFalse(settings().value(RelaySettings.CAMEL_CLI));
         env.put(RelaySettings.CAMEL_CLI.name(), "no");
-        assertNames(assertThrows(SettingException.class, () -> settings().camelCli()), "PG_TIDE_CAMEL_CLI");
+        assertNames(assertThrows(SettingException.class, () -> settings().value(RelaySettings.CAMEL_CLI)), "PG_TIDE_CAMEL_CLI");
     }
 
     @Test
     void tracingOffByDefaultAndOnOnlyWhenSaid() {
-        assertFalse(settings().tracing());
+        assertFalse(settings().value(RelaySettings.TRACING));
         env.put(RelaySettings.TRACING.name(), "true");
-        assertTrue(settings().tracing());
+        assertTrue(settings().value(RelaySettings.TRACING));
         env.put(RelaySettings.TRACING.name(), "on");
-        assertNames(assertThrows(SettingException.class, () -> settings().tracing()), "PG_TIDE_TRACING");
+        assertNames(assertThrows(SettingException.class, () -> settings().value(RelaySettings.TRACING)), "PG_TIDE_TRACING");
     }
 }

@@ -383,7 +383,7 @@ class ExamplesAgreeWithRelayTest {
     }
 
     private static int defaultMetricsPort() {
-        return new RelaySettings(name -> null).metricsPort();
+        return new RelaySettings(name -> null).value(RelaySettings.METRICS_PORT);
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -19,8 +19,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** The extension's public functions and views: bad input gets a clear error and changes nothing; good input gives the documented results. */
@@ -29,16 +28,12 @@ class ExtensionInputTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private TestDatabase db;
+    /** A database of each test's own (JUnit makes an instance per test), dropped after it. */
+    @AutoClose
+    private final TestDatabase db;
 
-    @BeforeEach
-    void createDatabase() throws SQLException {
+    ExtensionInputTest() throws SQLException {
         db = TestDatabase.withExtension();
-    }
-
-    @AfterEach
-    void dropDatabase() throws SQLException {
-        db.close();
     }
 
     private SQLException failure(String sql, Object... params) {

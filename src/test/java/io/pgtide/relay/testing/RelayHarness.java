@@ -63,9 +63,9 @@ public final class RelayHarness implements AutoCloseable {
         // several relays share this JVM: the CLI connector of one would delete the others' ~/.camel files
         env.putIfAbsent(RelaySettings.CAMEL_CLI.name(), "false");
         RelaySettings settings = new RelaySettings(env::get);
-        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.poolSize());
+        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.value(RelaySettings.POOL_SIZE));
         RelayHarness harness = new RelayHarness(database, new Relay(settings, database, tracing.apply(settings)), instance,
-                settings.metricsPort());
+                settings.value(RelaySettings.METRICS_PORT));
         harness.context = harness.relay.start();
         return harness;
     }
