@@ -115,6 +115,7 @@ class PartitionRetentionTest {
 
     @Test
     void publishingGoesOnWhenMaintenanceStops() throws SQLException {
+        run("SELECT tide.outbox_create('orders', 0, 10)");
         // no maintenance while 50 transaction ids pass: the ranges created ahead (about 30 ids) run out
         for (int i = 0; i < 50; i++) {
             run("SELECT tide.outbox_publish('orders', '{}')");
@@ -125,6 +126,12 @@ class PartitionRetentionTest {
         assertTrue(maintain()[0] > 0, "the next run creates ranges ahead again");
         run("SELECT tide.outbox_publish('orders', '{}')");
         assertEquals(51L, db.queryOne(Long.class, "SELECT count(*) FROM tide.outbox_messages"));
+
+        run("UPDATE tide.relay_consumer_offsets SET (last_tx, last_id) = (SELECT l.tx, l.id"
+                + " FROM tide.relay_position_latest('orders') l)");
+        maintain();
+        assertEquals(0L, db.queryOne(Long.class, "SELECT count(*) FROM tide.tide_outbox_partitioned_default"),
+                "maintenance deletes the DEFAULT partition's rows every pipeline passed");
     }
 
     @Test
