@@ -46,7 +46,9 @@ CREATE TABLE tide.tide_outbox_config (
     swept_id        bigint NOT NULL DEFAULT 0,
     -- the newest created_at among the messages outbox_sweep deleted: a rewind to a time at or before it would
     -- miss them
-    swept_created_at timestamptz
+    swept_created_at timestamptz,
+    -- partitioned storage: the width of a partition in transaction ids (tide.outbox_create); NULL: a plain table
+    partition_xids  bigint CHECK (partition_xids >= 1)
 );
 
 -- tx is the writing transaction: polls order by (tx, id) and stop below the oldest running
@@ -67,6 +69,49 @@ CREATE TABLE tide.tide_outbox_messages (
     -- single index keeps a publish close to the cost of a plain INSERT
     CONSTRAINT tide_outbox_messages_pkey PRIMARY KEY (outbox_name, tx, id)
 );
+
+-- Partitioned storage (tide.outbox_create's p_partition_xids, ADR 14): the messages of such outboxes, by
+-- ranges of tx per outbox, so that retention drops whole partitions instead of deleting rows. Same
+-- columns and primary key as tide.tide_outbox_messages, which keeps the outboxes of the plain form.
+-- tide.outbox_maintain creates the ranges ahead of need and drops the expired ones; whatever finds no
+-- range (maintenance stopped, or a range could not be created in time) lands in the DEFAULT partition,
+-- so a publish never fails for want of a partition.
+CREATE TABLE tide.tide_outbox_partitioned (
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    outbox_name text COLLATE "C" NOT NULL,
+    tx          xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    key         text,
+    payload     jsonb NOT NULL,
+    headers     jsonb NOT NULL DEFAULT '{}'::jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    size_bytes  integer,
+    CONSTRAINT tide_outbox_partitioned_pkey PRIMARY KEY (outbox_name, tx, id)
+) PARTITION BY RANGE (outbox_name, tx);
+
+CREATE TABLE tide.tide_outbox_partitioned_default PARTITION OF tide.tide_outbox_partitioned DEFAULT;
+
+-- The tx ranges of partitioned outboxes, one table each (tide.outbox_maintain). closed_at: when maintenance
+-- first saw the oldest running transaction at or above hi, so that no row can land in the range any more;
+-- every row of the range is older than that.
+CREATE TABLE tide.tide_outbox_partitions (
+    partition_name text PRIMARY KEY,
+    outbox_name    text NOT NULL,
+    lo             xid8 NOT NULL,
+    hi             xid8 NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    closed_at      timestamptz,
+    UNIQUE (outbox_name, lo)
+);
+
+-- The messages of every outbox, of both storage forms: what the relay and the monitoring read. A UNION ALL
+-- that PostgreSQL flattens into the reading statement: an outbox's rows come from one index range per
+-- table (a Merge Append in (tx, id) order).
+CREATE VIEW tide.outbox_messages AS
+SELECT m.id, m.outbox_name, m.tx, m.key, m.payload, m.headers, m.created_at, m.size_bytes
+FROM tide.tide_outbox_messages m
+UNION ALL
+SELECT p.id, p.outbox_name, p.tx, p.key, p.payload, p.headers, p.created_at, p.size_bytes
+FROM tide.tide_outbox_partitioned p;
 
 -- One row per (relay group, pipeline, outbox): the pipeline has delivered every row up to
 -- and including (last_tx, last_id). Only the holder of the pipeline's advisory lock moves it.
@@ -244,7 +289,11 @@ END $$;
 -- Outboxes
 ------------------------------------------------------------------------------------------------
 
-CREATE FUNCTION tide.outbox_create(p_name text, p_retention_hours integer DEFAULT 24) RETURNS void
+-- p_partition_xids: NULL keeps the outbox's messages in one plain table (retention deletes rows: tide.outbox_sweep);
+-- a number stores them in partitions of that many transaction ids each (retention drops whole partitions:
+-- tide.outbox_maintain, which this call runs once to create the first ones). An outbox keeps its form.
+CREATE FUNCTION tide.outbox_create(p_name text, p_retention_hours integer DEFAULT 24,
+                                   p_partition_xids bigint DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM tide.check_name('outbox', p_name);
@@ -252,19 +301,40 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: retention of outbox "%" must be 0 hours or more, not %', p_name,
             coalesce(p_retention_hours::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    INSERT INTO tide.tide_outbox_config (outbox_name, retention_hours) VALUES (p_name, p_retention_hours)
-    ON CONFLICT (outbox_name) DO UPDATE SET retention_hours = excluded.retention_hours;
+    IF p_partition_xids < 1 THEN
+        RAISE EXCEPTION 'pg_tide: partitions of outbox "%" must span 1 transaction id or more, not %', p_name,
+            p_partition_xids USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO tide.tide_outbox_config (outbox_name, retention_hours, partition_xids)
+    VALUES (p_name, p_retention_hours, p_partition_xids)
+    ON CONFLICT (outbox_name) DO UPDATE SET retention_hours = excluded.retention_hours,
+                                            partition_xids = excluded.partition_xids
+    WHERE (tide_outbox_config.partition_xids IS NULL) = (excluded.partition_xids IS NULL);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pg_tide: outbox "%" exists with the other storage form; an outbox keeps its form', p_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the p_partition_xids it was created with (tide.tide_outbox_config.partition_xids).';
+    END IF;
+    IF p_partition_xids IS NOT NULL THEN
+        PERFORM tide.outbox_maintain(p_name);
+    END IF;
 END $$;
 
--- Removes an outbox with its messages and the offsets of the pipelines reading it.
+-- Removes an outbox with its messages (and partitions) and the offsets of the pipelines reading it.
 CREATE FUNCTION tide.outbox_drop(p_name text) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    part record;
 BEGIN
     DELETE FROM tide.tide_outbox_config WHERE outbox_name = p_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name USING ERRCODE = 'undefined_object';
     END IF;
     DELETE FROM tide.tide_outbox_messages WHERE outbox_name = p_name;
+    FOR part IN DELETE FROM tide.tide_outbox_partitions WHERE outbox_name = p_name RETURNING partition_name LOOP
+        EXECUTE format('DROP TABLE tide.%I', part.partition_name);
+    END LOOP;
+    DELETE FROM tide.tide_outbox_partitioned WHERE outbox_name = p_name;
 END $$;
 
 -- Publishes one message in the caller's transaction. Takes no lock the relay holds: the
@@ -277,6 +347,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     new_id bigint;
     waiting boolean;
+    partitioned boolean;
 BEGIN
     IF p_payload IS NULL THEN
         RAISE EXCEPTION 'pg_tide: payload of a message to outbox "%" is NULL', p_name
@@ -286,17 +357,25 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: headers of a message to outbox "%" must be a JSON object, not %',
             p_name, pg_catalog.jsonb_typeof(p_headers) USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- one statement checks the outbox and inserts: a publish costs little more than a plain INSERT
-    INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers, size_bytes)
-    SELECT c.outbox_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb),
-           -- the in-memory size of the values: constant time, never a serialization
-           pg_catalog.pg_column_size(p_payload) + coalesce(pg_catalog.pg_column_size(p_headers), 0)
-    FROM tide.tide_outbox_config c WHERE c.outbox_name = p_name
-    RETURNING id, (SELECT c.relay_waiting FROM tide.tide_outbox_config c WHERE c.outbox_name = p_name)
-    INTO new_id, waiting;
+    -- one read of the outbox, then one INSERT ... VALUES into the table of its storage form: of the shapes measured
+    -- (ADR 14), the cheapest for both forms, 1.2x a plain INSERT
+    SELECT c.partition_xids IS NOT NULL, c.relay_waiting INTO partitioned, waiting
+    FROM tide.tide_outbox_config c WHERE c.outbox_name = p_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: outbox "%" does not exist', p_name
             USING ERRCODE = 'undefined_object', HINT = 'Create it with SELECT tide.outbox_create(...).';
+    END IF;
+    IF partitioned THEN
+        INSERT INTO tide.tide_outbox_partitioned (outbox_name, key, payload, headers, size_bytes)
+        VALUES (p_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb),
+                -- the in-memory size of the values: constant time, never a serialization
+                pg_catalog.pg_column_size(p_payload) + coalesce(pg_catalog.pg_column_size(p_headers), 0))
+        RETURNING id INTO new_id;
+    ELSE
+        INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers, size_bytes)
+        VALUES (p_name, p_key, p_payload, coalesce(p_headers, '{}'::jsonb),
+                pg_catalog.pg_column_size(p_payload) + coalesce(pg_catalog.pg_column_size(p_headers), 0))
+        RETURNING id INTO new_id;
     END IF;
     IF waiting THEN
         -- delivered at commit, once per outbox per transaction: wakes the relays' idle pipelines at once
@@ -315,7 +394,7 @@ END $$;
 CREATE FUNCTION tide.relay_position_latest(p_outbox text) RETURNS TABLE (tx xid8, id bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
 BEGIN
-    RETURN QUERY SELECT m.tx, m.id FROM tide.tide_outbox_messages m
+    RETURN QUERY SELECT m.tx, m.id FROM tide.outbox_messages m
     WHERE m.outbox_name = p_outbox AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY m.tx DESC, m.id DESC LIMIT 1;
     IF NOT FOUND THEN
@@ -331,7 +410,7 @@ END $$;
 CREATE FUNCTION tide.relay_position_at(p_outbox text, p_at timestamptz) RETURNS TABLE (tx xid8, id bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
 BEGIN
-    RETURN QUERY SELECT m.tx, m.id - 1 FROM tide.tide_outbox_messages m
+    RETURN QUERY SELECT m.tx, m.id - 1 FROM tide.outbox_messages m
     WHERE m.outbox_name = p_outbox AND m.created_at >= p_at
       AND m.tx < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY m.tx, m.id LIMIT 1;
@@ -346,7 +425,7 @@ END $$;
 CREATE FUNCTION tide.relay_position_before(p_outbox text, p_message bigint) RETURNS TABLE (tx xid8, id bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp ROWS 1 AS $$
 BEGIN
-    RETURN QUERY SELECT m.tx, m.id - 1 FROM tide.tide_outbox_messages m
+    RETURN QUERY SELECT m.tx, m.id - 1 FROM tide.outbox_messages m
     WHERE m.outbox_name = p_outbox AND m.id = p_message;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pg_tide: outbox "%" holds no message % (retention may have deleted it)', p_outbox, p_message
@@ -452,7 +531,7 @@ BEGIN
         WHERE c.relay_group = g AND c.pipeline = p_pipeline AND c.outbox_name = p_outbox;
     END IF;
     has_rows := EXISTS (
-        SELECT FROM tide.tide_outbox_messages m
+        SELECT FROM tide.outbox_messages m
         WHERE m.outbox_name = p_outbox
           AND (m.tx, m.id) > (from_tx, from_id)
           AND m.tx < pg_snapshot_xmin(p_snapshot)
@@ -489,13 +568,18 @@ LANGUAGE sql STABLE AS $$
                coalesce(sum(coalesce(m.size_bytes, pg_catalog.pg_column_size(m.payload))) OVER (
                    ORDER BY m.tx, m.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_bytes,
                coalesce(m.size_bytes, pg_catalog.pg_column_size(m.payload)) AS row_bytes
-        FROM tide.tide_outbox_messages m
+        FROM tide.outbox_messages m
         WHERE m.outbox_name = p_outbox
           AND (m.tx, m.id) > (SELECT s.last_tx, s.last_id
                               FROM tide.relay_poll_start(p_pipeline, p_outbox, p_group, pg_catalog.pg_current_snapshot(),
                                                          p_partition, p_partitions) s)
           -- snapshot and rows come from this one statement: the horizon can never be newer than the read
           AND m.tx < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+          -- implied by the offset, and lets partitioned storage skip the partitions before it at run time. Read
+          -- here with the statement's snapshot, at or behind what relay_poll_start reads (an offset only moves on)
+          AND m.tx >= coalesce((SELECT c.last_tx FROM tide.relay_consumer_offsets c
+                                WHERE c.relay_group = coalesce(p_group, tide.relay_group()) AND c.pipeline = p_pipeline
+                                  AND c.outbox_name = p_outbox), '0'::xid8)
           -- a partition of a pipeline reads its own keys only (always true for an unpartitioned one)
           AND tide.key_partition(m.key, p_partitions) = p_partition
         ORDER BY m.tx, m.id
@@ -729,7 +813,7 @@ RETURNS TABLE (outbox_name text, id bigint, tx xid8, key text, payload jsonb, he
 LANGUAGE sql STABLE AS $$
     SELECT m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers, m.created_at
     FROM tide.relay_consumer_offsets o
-    JOIN tide.tide_outbox_messages m ON m.outbox_name = o.outbox_name
+    JOIN tide.outbox_messages m ON m.outbox_name = o.outbox_name
     WHERE o.relay_group = coalesce(p_group, tide.relay_group()) AND o.pipeline = p_pipeline
       AND (m.tx, m.id) > (p_from_tx, p_from_id)
       AND (m.tx, m.id) <= (coalesce(p_to_tx, o.last_tx), coalesce(p_to_id, o.last_id))
@@ -780,7 +864,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT c.outbox_name, h.messages
     FROM tide.tide_outbox_config c
     CROSS JOIN LATERAL (
-        SELECT count(*) FROM tide.tide_outbox_messages m
+        SELECT count(*) FROM tide.outbox_messages m
         WHERE m.outbox_name = c.outbox_name
           AND m.tx >= pg_snapshot_xmin(pg_current_snapshot())) h(messages)
     WHERE h.messages > 0
@@ -837,7 +921,7 @@ FROM tide.relay_consumer_offsets o
 CROSS JOIN LATERAL (SELECT tide.relay_lock_holder(o.pipeline, o.relay_group) AS holder) h
 CROSS JOIN LATERAL (
     SELECT count(*) AS pending, min(m.created_at) AS oldest
-    FROM tide.tide_outbox_messages m
+    FROM tide.outbox_messages m
     WHERE m.outbox_name = o.outbox_name AND (m.tx, m.id) > (o.last_tx, o.last_id)
       AND tide.key_partition(m.key, o.key_partitions) = o.key_partition) p;
 
@@ -845,7 +929,7 @@ CROSS JOIN LATERAL (
 CREATE VIEW tide.outbox_pending AS
 SELECT c.outbox_name,
        c.retention_hours,
-       (SELECT count(*) FROM tide.tide_outbox_messages m WHERE m.outbox_name = c.outbox_name) AS messages,
+       (SELECT count(*) FROM tide.outbox_messages m WHERE m.outbox_name = c.outbox_name) AS messages,
        coalesce(max(l.pending), 0) AS pending,
        coalesce(max(l.oldest_pending_age_seconds), 0)::double precision AS oldest_pending_age_seconds,
        count(l.pipeline) AS pipelines
@@ -939,6 +1023,106 @@ BEGIN
         deleted := deleted + n;
     END LOOP;
     RETURN deleted;
+END $$;
+
+-- Keeps the partitions of partitioned outboxes (p_name, or all) and returns how many it created and dropped.
+-- Creates tx ranges of partition_xids ahead, up to two ranges past the next transaction id; rows outside every
+-- range land in the DEFAULT partition and are deleted by the rules below, row by row. Drops a range, oldest
+-- first, once it is closed (the oldest running transaction is at or above its end: no row can land in it any
+-- more), closed for longer than the retention, and its last row is at or before every registered pipeline's
+-- offset (with none registered, retention alone decides); the first range kept stops the drops. A pipeline
+-- that has read nothing keeps every range that holds a row. A drop raises the retention floor (swept_tx,
+-- swept_id, swept_created_at) to the range's last row and the time it closed. Nothing on a standby; one
+-- maintainer at a time. A change waits at most lock_timeout for the table's lock, then waits for the next run:
+-- publishers would queue behind a DDL that waits for a long open transaction.
+CREATE FUNCTION tide.outbox_maintain(p_name text DEFAULT NULL, OUT created integer, OUT dropped integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '100ms' AS $$
+DECLARE
+    -- taken before this function writes, so its own transaction id is not the horizon
+    snap pg_snapshot := pg_current_snapshot();
+    horizon xid8 := pg_snapshot_xmin(snap);
+    next_xid bigint := pg_snapshot_xmax(snap)::text::bigint;
+    c record;
+    p record;
+    top bigint;
+    lo bigint;
+    part text;
+    upto_tx xid8;
+    upto_id bigint;
+    last_tx xid8;
+    last_id bigint;
+BEGIN
+    created := 0;
+    dropped := 0;
+    IF pg_is_in_recovery() THEN
+        RETURN;
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtextextended('pg_tide/#partitions', 0)) THEN
+        RETURN;
+    END IF;
+    UPDATE tide.tide_outbox_partitions t SET closed_at = now() WHERE t.closed_at IS NULL AND t.hi <= horizon;
+    FOR c IN SELECT * FROM tide.tide_outbox_config f
+             WHERE f.partition_xids IS NOT NULL AND (p_name IS NULL OR f.outbox_name = p_name)
+             ORDER BY f.outbox_name LOOP
+        SELECT max(t.hi::text::bigint) INTO top FROM tide.tide_outbox_partitions t WHERE t.outbox_name = c.outbox_name;
+        WHILE top IS NULL OR top < next_xid + 2 * c.partition_xids LOOP
+            -- after a stop, a little past the next id: ids taken meanwhile put rows in the DEFAULT partition
+            next_xid := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
+            lo := CASE WHEN top IS NULL THEN next_xid
+                       WHEN top < next_xid THEN next_xid + least(c.partition_xids, 10000)
+                       ELSE top END;
+            part := format('p%s_%s_%s', lo, left(md5(c.outbox_name), 8), left(c.outbox_name, 30));
+            BEGIN
+                EXECUTE format('CREATE TABLE tide.%I PARTITION OF tide.tide_outbox_partitioned FOR VALUES FROM (%L, %L) TO (%L, %L)',
+                               part, c.outbox_name, lo, c.outbox_name, lo + c.partition_xids);
+            -- check_violation: the DEFAULT partition already holds a row of the range (ids passed it meanwhile)
+            EXCEPTION WHEN lock_not_available OR check_violation THEN
+                EXIT;
+            END;
+            INSERT INTO tide.tide_outbox_partitions (partition_name, outbox_name, lo, hi)
+            VALUES (part, c.outbox_name, lo::text::xid8, (lo + c.partition_xids)::text::xid8);
+            top := lo + c.partition_xids;
+            created := created + 1;
+        END LOOP;
+        SELECT o.last_tx, o.last_id INTO upto_tx, upto_id
+        FROM tide.relay_consumer_offsets o WHERE o.outbox_name = c.outbox_name
+        ORDER BY o.last_tx, o.last_id LIMIT 1;
+        IF NOT FOUND THEN
+            upto_tx := horizon;
+            upto_id := 9223372036854775807;
+        END IF;
+        FOR p IN SELECT * FROM tide.tide_outbox_partitions t
+                 WHERE t.outbox_name = c.outbox_name AND t.closed_at < now() - make_interval(hours => c.retention_hours)
+                 ORDER BY t.lo LOOP
+            last_tx := NULL;
+            SELECT m.tx, m.id INTO last_tx, last_id FROM tide.tide_outbox_partitioned m
+            WHERE m.outbox_name = c.outbox_name AND m.tx >= p.lo AND m.tx < p.hi
+            ORDER BY m.tx DESC, m.id DESC LIMIT 1;
+            EXIT WHEN (last_tx, last_id) > (upto_tx, upto_id);
+            BEGIN
+                EXECUTE format('DROP TABLE tide.%I', p.partition_name);
+            EXCEPTION WHEN lock_not_available THEN
+                EXIT;
+            END;
+            DELETE FROM tide.tide_outbox_partitions t WHERE t.partition_name = p.partition_name;
+            UPDATE tide.tide_outbox_config f
+            SET swept_tx = last_tx, swept_id = last_id, swept_created_at = greatest(f.swept_created_at, p.closed_at)
+            WHERE f.outbox_name = c.outbox_name AND (f.swept_tx, f.swept_id) < (last_tx, last_id);
+            dropped := dropped + 1;
+        END LOOP;
+        -- rows that found no range (before the first one, or while maintenance stopped) are deleted as the sweep
+        -- deletes: there are few, and the DEFAULT partition's primary key finds them
+        WITH gone AS (
+            DELETE FROM tide.tide_outbox_partitioned_default m
+            WHERE m.outbox_name = c.outbox_name AND (m.tx, m.id) <= (upto_tx, upto_id)
+              AND m.created_at < now() - make_interval(hours => c.retention_hours)
+            RETURNING m.tx, m.id, m.created_at)
+        UPDATE tide.tide_outbox_config f
+        SET swept_tx = l.tx, swept_id = l.id, swept_created_at = greatest(f.swept_created_at, l.newest)
+        FROM (SELECT g.tx, g.id, (SELECT max(a.created_at) FROM gone a) AS newest
+              FROM gone g ORDER BY g.tx DESC, g.id DESC LIMIT 1) l
+        WHERE f.outbox_name = c.outbox_name AND (f.swept_tx, f.swept_id) < (l.tx, l.id);
+    END LOOP;
 END $$;
 
 ------------------------------------------------------------------------------------------------
@@ -1126,7 +1310,7 @@ BEGIN
     INSERT INTO tide.relay_dlq (relay_group, pipeline, outbox_name, message_id, tx, key, payload, headers, error, attempts)
     SELECT g, p_pipeline, m.outbox_name, m.id, m.tx, m.key, m.payload, m.headers,
            coalesce(p_error, 'rejected'), greatest(p_attempts, 1)
-    FROM tide.tide_outbox_messages m
+    FROM tide.outbox_messages m
     WHERE m.outbox_name = p_outbox AND m.tx = p_tx AND m.id = p_id
     ON CONFLICT (relay_group, pipeline, outbox_name, message_id)
     DO UPDATE SET error = excluded.error, attempts = tide.relay_dlq.attempts + excluded.attempts,
@@ -1154,10 +1338,9 @@ BEGIN
         RAISE EXCEPTION 'pg_tide: dead letter % was closed already (%)', p_dlq_id, d.resolution
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers, size_bytes)
-    SELECT d.outbox_name, d.key, d.payload, h, pg_column_size(d.payload) + pg_column_size(h)
-    FROM (SELECT d.headers || jsonb_build_object('pg_tide_requeued_from', tide.message_id(d.outbox_name, d.message_id))) r(h)
-    RETURNING id INTO new_id;
+    -- a publish: whichever storage form the outbox has, and it wakes a waiting pipeline
+    new_id := tide.outbox_publish(d.outbox_name, d.payload,
+        d.headers || jsonb_build_object('pg_tide_requeued_from', tide.message_id(d.outbox_name, d.message_id)), d.key);
     UPDATE tide.relay_dlq SET resolved_at = now(), resolution = 'requeued as ' || new_id WHERE dlq_id = p_dlq_id;
     RETURN new_id;
 END $$;

@@ -23,8 +23,8 @@ import io.pgtide.relay.retention.SweepSchedule;
 import io.pgtide.relay.route.PipelineRouteConfiguration;
 import io.pgtide.relay.route.OutboxExists;
 import io.pgtide.relay.route.RouteFolder;
-import io.pgtide.relay.route.RouteFolderWatch;
 import io.pgtide.relay.route.StartPosition;
+import io.pgtide.relay.support.PeriodicService;
 import io.pgtide.relay.trace.Tracing;
 import io.pgtide.relay.wakeup.OutboxListener;
 import io.pgtide.relay.wakeup.WakeableScheduler;
@@ -88,11 +88,11 @@ public final class Relay {
         this.settings = settings;
         this.tracing = tracing;
         this.database = database;
-        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.lockInterval(),
+        this.locks = new PipelineLockPolicy(database, settings.instance(), settings.value(RelaySettings.LOCK_INTERVAL),
                 StartCondition.allOf(new OutboxExists(), new StartPosition(), new NotPaused()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new RelayMetrics(registry, locks::runs);
-        this.sampler = new LagSampler(database, metrics, settings.metricsInterval());
+        this.sampler = new LagSampler(database, metrics, settings.value(RelaySettings.METRICS_INTERVAL));
         locks.onPipelines(metrics::track, metrics::untrack);
 
         main.setAppName("pg-tide");
@@ -103,9 +103,9 @@ public final class Relay {
         main.bind(DATA_SOURCE, new ParameterCountDataSource(database.pool()));
         main.bind(LOCK_POLICY, locks);
         main.bind(ROW_MAPPER, new OutboxRowMapperFactory());
-        main.bind("pgTideCamelCli", camelCli(settings.camelCli()));
+        main.bind("pgTideCamelCli", camelCli(settings.value(RelaySettings.CAMEL_CLI)));
         main.configure().addRoutesBuilder(new PipelineRouteConfiguration(new OffsetAdvance(locks, metrics),
-                new DeadLetters(locks, metrics), new PermanentFailures(settings.permanentFailures()),
+                new DeadLetters(locks, metrics), new PermanentFailures(settings.value(RelaySettings.PERMANENT_FAILURES)),
                 new DeliveryFailures(locks), metrics, tracing.sendSpans()));
         main.addMainListener(new MainListenerSupport() {
             @Override
@@ -135,7 +135,7 @@ public final class Relay {
      * CAMEL_* variables).
      */
     private void initialProperties(RelaySettings settings) {
-        main.addInitialProperty("camel.management.port", String.valueOf(settings.metricsPort()));
+        main.addInitialProperty("camel.management.port", String.valueOf(settings.value(RelaySettings.METRICS_PORT)));
     }
 
     private void configure(CamelContext context) throws Exception {
@@ -148,8 +148,8 @@ public final class Relay {
         // a prototype: each pipeline's consumer gets a scheduler of its own
         context.getRegistry().bindAsPrototype(WAKEUP_SCHEDULER, ScheduledPollConsumerScheduler.class,
                 () -> new WakeableScheduler(listener));
-        if (!settings.sweepInterval().isZero()) {
-            context.addService(new SweepSchedule(database, settings.sweepInterval()));
+        if (!settings.value(RelaySettings.SWEEP_INTERVAL).isZero()) {
+            context.addService(new SweepSchedule(database, settings.value(RelaySettings.SWEEP_INTERVAL)));
         }
         routeFolder = new RouteFolder(context, settings.routesDirectory());
         routeFolder.onFailuresChanged(failures -> metrics.refusedRouteFiles(failures.stream().collect(
@@ -167,8 +167,9 @@ public final class Relay {
                 routeFolder.loadAll();
             }
         });
-        if (!settings.reloadInterval().isZero()) {
-            context.addService(new RouteFolderWatch(routeFolder, settings.reloadInterval()));
+        if (!settings.value(RelaySettings.RELOAD_INTERVAL).isZero()) {
+            // polling, not file events: Kubernetes updates a mounted ConfigMap by swapping a symlink, which events miss
+            context.addService(PeriodicService.every("pg-tide-route-watch", settings.value(RelaySettings.RELOAD_INTERVAL), routeFolder::rescan));
         }
     }
 
@@ -178,7 +179,7 @@ public final class Relay {
      */
     public void run() throws Exception {
         try {
-            startupHealth = StartupHealth.listen(settings.metricsPort());
+            startupHealth = StartupHealth.listen(settings.value(RelaySettings.METRICS_PORT));
             checkDatabase();
             main.run();
         } finally {
@@ -189,7 +190,7 @@ public final class Relay {
     /** Starts in the background (for embedding and tests); {@link #stop()} ends it. */
     public CamelContext start() throws Exception {
         try {
-            startupHealth = StartupHealth.listen(settings.metricsPort());
+            startupHealth = StartupHealth.listen(settings.value(RelaySettings.METRICS_PORT));
             checkDatabase();
             main.start();
             return main.getCamelContext();
@@ -211,7 +212,7 @@ public final class Relay {
      * logs each new reason once, and the end of the wait, not every attempt.
      */
     private void checkDatabase() throws SQLException, InterruptedException {
-        long deadline = System.nanoTime() + settings.startupTimeout().toNanos();
+        long deadline = System.nanoTime() + settings.value(RelaySettings.STARTUP_TIMEOUT).toNanos();
         String waitingFor = null;
         while (true) {
             try (Connection connection = database.openSession("pg_tide start-up")) {
@@ -228,7 +229,7 @@ public final class Relay {
                     throw e;
                 }
                 if (!e.getMessage().equals(waitingFor)) {
-                    LOG.warn("Waiting for the database (up to {} s, {}): {}", settings.startupTimeout().toSeconds(),
+                    LOG.warn("Waiting for the database (up to {} s, {}): {}", settings.value(RelaySettings.STARTUP_TIMEOUT).toSeconds(),
                             RelaySettings.STARTUP_TIMEOUT.name(), e.getMessage());
                     waitingFor = e.getMessage();
                 }

@@ -30,6 +30,12 @@ final class RawRead {
     }
 
     static Figure drain(TestDatabase db, String pipeline, String outbox, int limit) throws SQLException {
+        return drain(db, pipeline, outbox, limit, "tide.relay_poll");
+    }
+
+    /** The same drain through another function of relay_poll's signature, for comparisons in one database. */
+    static Figure drain(TestDatabase db, String pipeline, String outbox, int limit, String pollFunction)
+            throws SQLException {
         List<String> problems = new ArrayList<>();
         try (Connection pollSession = db.connect(); Connection lockSession = db.connect()) {
             try (PreparedStatement lock = lockSession.prepareStatement("SELECT pg_try_advisory_lock(tide.relay_lock_key(?))")) {
@@ -40,7 +46,7 @@ final class RawRead {
                     }
                 }
             }
-            try (PreparedStatement poll = pollSession.prepareStatement("SELECT * FROM tide.relay_poll(?, ?, ?)");
+            try (PreparedStatement poll = pollSession.prepareStatement("SELECT * FROM " + pollFunction + "(?, ?, ?)");
                  PreparedStatement advance = lockSession.prepareStatement("SELECT tide.relay_advance(?, ?, ?::xid8, ?)")) {
                 poll.setString(1, pipeline);
                 poll.setString(2, outbox);

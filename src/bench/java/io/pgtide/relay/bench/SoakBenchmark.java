@@ -36,9 +36,11 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * publish and delivery rates, commit → broker append p50/p99/max (the topic stamps LogAppendTime; acks=all on one
  * broker acknowledges at that append), the outbox table's size, its index's, dead tuples, and the relay's mean
  * batch time (poll to offset advance). At the end: lost and duplicated messages. Goal: after the first minutes,
- * size flat within ±20 %, no upward trend in p99, nothing lost.
+ * size flat within ±20 %, no upward trend in p99, nothing lost. {@code -Dbench.partitionXids=N} runs it on partitioned
+ * storage (ADR 14), partitions of N transaction ids dropped by the same schedule; sizes then sum every partition.
  * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.SoakBenchmark
- *     [-Dbench.rate=2000] [-Dbench.minutes=30] [-Dbench.publishers=8] [-Dbench.perTx=1] [-Dbench.sweepSeconds=30]</pre>
+ *     [-Dbench.rate=2000] [-Dbench.minutes=30] [-Dbench.publishers=8] [-Dbench.perTx=1] [-Dbench.sweepSeconds=30]
+ *     [-Dbench.partitionXids=60000]</pre>
  */
 public final class SoakBenchmark {
 
@@ -79,16 +81,17 @@ public final class SoakBenchmark {
         int publishers = Integer.getInteger("bench.publishers", 8);
         int perTx = Integer.getInteger("bench.perTx", 1);
         String sweep = System.getProperty("bench.sweepSeconds", "30");
+        Long partitionXids = Long.getLong("bench.partitionXids"); // null: plain storage
         try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withExtension()) {
             Kafka.createTopic(broker.bootstrapServers(), TOPIC, 1, Map.of("message.timestamp.type", "LogAppendTime"));
-            db.execute("SELECT tide.outbox_create('orders', p_retention_hours => 0)");
+            db.execute("SELECT tide.outbox_create('orders', 0, " + partitionXids + ")");
             Path routes = Files.createTempDirectory("bench-soak");
             Pipelines.kafkaPipeline(routes, PIPELINE, "orders", TOPIC, broker.bootstrapServers());
             try (RelayHarness relay = RelayHarness.start(db, routes, "soak", Map.of(RelaySettings.SWEEP_INTERVAL.name(), sweep))) {
                 // without autovacuum the swept rows' space is never reused: the table grows whatever the sweep does
                 System.out.printf(Locale.ROOT, "soak outbox -> Kafka: %,d msg/s from %d publishers (%d per tx), %d min,"
-                        + " retention 0 h, sweep every %s s, PostgreSQL %s, autovacuum %s%n", rate, publishers, perTx,
-                        minutes, sweep, db.queryOne(String.class, "SHOW server_version"),
+                        + " retention 0 h, sweep every %s s, partitions of %s ids, PostgreSQL %s, autovacuum %s%n", rate,
+                        publishers, perTx, minutes, sweep, partitionXids, db.queryOne(String.class, "SHOW server_version"),
                         db.queryOne(String.class, "SHOW autovacuum"));
                 new SoakBenchmark(db).run(broker, relay, rate, minutes, publishers, perTx);
             }
@@ -145,8 +148,9 @@ public final class SoakBenchmark {
     private void print(int m, Minute ended, long deliveredInMinute, double batchSeconds) throws Exception {
         long[] sorted = ended.sorted();
         try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT pg_relation_size('tide.tide_outbox_messages'), pg_indexes_size('tide.tide_outbox_messages'),"
-                        + " n_dead_tup FROM pg_stat_user_tables WHERE relid = 'tide.tide_outbox_messages'::regclass");
+                "SELECT sum(pg_relation_size(s.relid)), sum(pg_indexes_size(s.relid)), sum(s.n_dead_tup)"
+                        + " FROM pg_stat_user_tables s WHERE s.relid = 'tide.tide_outbox_messages'::regclass"
+                        + " OR s.relid IN (SELECT relid FROM pg_partition_tree('tide.tide_outbox_partitioned') WHERE isleaf)");
              ResultSet rs = ps.executeQuery()) {
             rs.next();
             System.out.printf(Locale.ROOT, "  %3d  %,11.0f %,11.0f %8d %8d %8d %11.1f %10.1f %12d %9.1f%n", m,

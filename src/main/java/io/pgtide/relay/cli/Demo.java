@@ -85,7 +85,7 @@ final class Demo {
                 ? overrides.get(name) : RelaySettings.fromEnvironment().get(name));
         PostgresUrl url = settings.postgresUrl();
         System.out.println("pg-tide demo: database " + url);
-        try (Database database = new Database(url, settings.group(), settings.instance(), settings.poolSize())) {
+        try (Database database = new Database(url, settings.group(), settings.instance(), settings.value(RelaySettings.POOL_SIZE))) {
             try (Connection connection = database.pool().getConnection();
                  Statement st = connection.createStatement()) {
                 SchemaCheck.ensureInstalled(connection);
@@ -96,7 +96,7 @@ final class Demo {
             publisher.start();
             System.out.println("pg-tide demo: publishing an order every 0.5 s to outbox 'orders'; pipelines from "
                     + settings.routesDirectory() + "; Ctrl-C stops");
-            System.out.println("pg-tide demo: metrics at http://localhost:" + settings.metricsPort()
+            System.out.println("pg-tide demo: metrics at http://localhost:" + settings.value(RelaySettings.METRICS_PORT)
                     + "/metrics, readiness at /observe/health/ready; in another terminal: "
                     + "PG_TIDE_RELAY_POSTGRES_URL='" + url.jdbcUrl() + "?user=postgres' " + launcher() + " status");
             new Relay(settings, database).run();

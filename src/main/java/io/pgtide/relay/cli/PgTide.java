@@ -69,7 +69,7 @@ public final class PgTide {
         // every setting is checked before the first connection: a wrong one is refused in one line, at once
         PostgresUrl url = settings.postgresUrl();
         settings.existingRoutesDirectory();
-        try (Database database = new Database(url, settings.group(), settings.instance(), settings.poolSize())) {
+        try (Database database = new Database(url, settings.group(), settings.instance(), settings.value(RelaySettings.POOL_SIZE))) {
             new Relay(settings, database).run();
         }
     }

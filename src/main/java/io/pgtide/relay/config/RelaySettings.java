@@ -160,46 +160,6 @@ public final class RelaySettings {
         return host + ":" + ProcessHandle.current().pid();
     }
 
-    public int poolSize() {
-        return value(POOL_SIZE);
-    }
-
-    public Duration lockInterval() {
-        return value(LOCK_INTERVAL);
-    }
-
-    public Duration metricsInterval() {
-        return value(METRICS_INTERVAL);
-    }
-
-    public Duration reloadInterval() {
-        return value(RELOAD_INTERVAL);
-    }
-
-    public Duration sweepInterval() {
-        return value(SWEEP_INTERVAL);
-    }
-
-    public Duration startupTimeout() {
-        return value(STARTUP_TIMEOUT);
-    }
-
-    public List<String> permanentFailures() {
-        return value(PERMANENT_FAILURES);
-    }
-
-    public boolean camelCli() {
-        return value(CAMEL_CLI);
-    }
-
-    public boolean tracing() {
-        return value(TRACING);
-    }
-
-    public int metricsPort() {
-        return value(METRICS_PORT);
-    }
-
     /** Checks a pipeline, outbox or group name; the error names the setting. */
     public static String name(String setting, String value) {
         if (value == null || !NAME.matcher(value).matches()) {

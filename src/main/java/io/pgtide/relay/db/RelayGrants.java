@@ -26,7 +26,7 @@ public final class RelayGrants {
                 SELECT 'EXECUTE ON FUNCTION ' || p.oid::regprocedure
                   FROM pg_proc p
                  WHERE p.pronamespace = 'tide'::regnamespace
-                   AND (p.proname LIKE 'relay\\_%' OR p.proname IN ('outbox_sweep', 'oldest_open_write_tx_age', 'open_write_transactions'))
+                   AND (p.proname LIKE 'relay\\_%' OR p.proname IN ('outbox_sweep', 'outbox_maintain', 'oldest_open_write_tx_age', 'open_write_transactions'))
                    -- an operator's act, granted explicitly: the relay must not be able to move an offset back
                    AND p.proname <> 'relay_rewind'
                    AND NOT has_function_privilege(p.oid, 'EXECUTE')
@@ -34,7 +34,7 @@ public final class RelayGrants {
                 SELECT 'SELECT ON ' || c.oid::regclass
                   FROM pg_class c
                  WHERE c.relnamespace = 'tide'::regnamespace
-                   AND c.relname IN ('tide_outbox_messages', 'relay_consumer_offsets', 'consumer_lag', 'dead_letters')
+                   AND c.relname IN ('tide_outbox_messages', 'outbox_messages', 'relay_consumer_offsets', 'consumer_lag', 'dead_letters')
                    AND NOT has_table_privilege(c.oid, 'SELECT')
             ) m(privilege)
             """;

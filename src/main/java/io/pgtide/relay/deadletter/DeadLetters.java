@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * pipeline whose source says {@code onPoison=hold} keeps the poison: its offset stays before it and the poison is
  * tried again at every poll. All of it runs on the lock-holding session.
  */
-public final class DeadLetters implements Processor {
+public record DeadLetters(PipelineLockPolicy locks, RelayMetrics metrics) implements Processor {
 
     /** Route property: what the pipeline does with a poison, {@link #DEAD_LETTER} (the default) or {@link #HOLD}. */
     public static final String ON_POISON = "pgTideOnPoison";
@@ -34,14 +34,6 @@ public final class DeadLetters implements Processor {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
     private static final int MAX_ERROR_LENGTH = 2000;
-
-    private final PipelineLockPolicy locks;
-    private final RelayMetrics metrics;
-
-    public DeadLetters(PipelineLockPolicy locks, RelayMetrics metrics) {
-        this.locks = locks;
-        this.metrics = metrics;
-    }
 
     @Override
     public void process(Exchange exchange) throws Exception {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The relay's own Prometheus metrics, {@code pg_tide_relay_*}, labelled by pipeline: what it delivered
@@ -152,24 +153,21 @@ public final class RelayMetrics {
         String outbox = r.outbox();
         PipelineLag reading = lag.computeIfAbsent(pipeline + "\u0000" + outbox, key -> {
             PipelineLag l = new PipelineLag();
-            Gauge.builder("pg_tide_relay_pending_messages", l, x -> x.pending)
-                    .description("Messages the pipeline has not delivered yet")
-                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
-            Gauge.builder("pg_tide_relay_oldest_pending_age_seconds", l, x -> x.oldestPendingAge)
-                    .description("Age of the oldest message the pipeline has not delivered yet")
-                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
-            Gauge.builder("pg_tide_relay_offset_id", l, x -> x.offsetId)
-                    .description("Id of the last message the pipeline delivered (its offset)")
-                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
-            Gauge.builder("pg_tide_relay_dlq_messages", l, x -> x.deadLetters)
-                    .description("Open dead letters of the pipeline in tide.relay_dlq")
-                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
-            Gauge.builder("pg_tide_relay_paused", l, x -> x.paused)
-                    .description("1 while the pipeline is paused (tide.relay_pause): no relay of the group runs it")
-                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
-            Gauge.builder("pg_tide_relay_consecutive_failures", l, x -> x.consecutiveFailures)
-                    .description("Failed sends of the pipeline since it last delivered (tide.consumer_lag)")
-                    .tags("pipeline", pipeline, "outbox", outbox).register(registry);
+            Tags tags = Tags.of("pipeline", pipeline, "outbox", outbox);
+            lagGauge("pg_tide_relay_pending_messages", "Messages the pipeline has not delivered yet", tags, l,
+                    x -> x.pending);
+            lagGauge("pg_tide_relay_oldest_pending_age_seconds",
+                    "Age of the oldest message the pipeline has not delivered yet", tags, l, x -> x.oldestPendingAge);
+            lagGauge("pg_tide_relay_offset_id", "Id of the last message the pipeline delivered (its offset)", tags, l,
+                    x -> x.offsetId);
+            lagGauge("pg_tide_relay_dlq_messages", "Open dead letters of the pipeline in tide.relay_dlq", tags, l,
+                    x -> x.deadLetters);
+            lagGauge("pg_tide_relay_paused",
+                    "1 while the pipeline is paused (tide.relay_pause): no relay of the group runs it", tags, l,
+                    x -> x.paused);
+            lagGauge("pg_tide_relay_consecutive_failures",
+                    "Failed sends of the pipeline since it last delivered (tide.consumer_lag)", tags, l,
+                    x -> x.consecutiveFailures);
             return l;
         });
         reading.pending = r.pending();
@@ -178,6 +176,10 @@ public final class RelayMetrics {
         reading.deadLetters = r.deadLetters();
         reading.paused = r.paused() ? 1 : 0;
         reading.consecutiveFailures = r.consecutiveFailures();
+    }
+
+    private void lagGauge(String name, String description, Tags tags, PipelineLag l, ToDoubleFunction<PipelineLag> value) {
+        Gauge.builder(name, l, value).description(description).tags(tags).register(registry);
     }
 
     void server(double oldestOpenTransactionAgeSeconds, boolean inRecovery) {

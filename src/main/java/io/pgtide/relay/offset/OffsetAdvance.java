@@ -20,17 +20,9 @@ import org.slf4j.LoggerFactory;
  * that holds the pipeline's lock, and {@code tide.relay_advance} refuses it otherwise: a relay
  * that lost the pipeline can send duplicates, never move the offset.
  */
-public final class OffsetAdvance implements Processor {
+public record OffsetAdvance(PipelineLockPolicy locks, RelayMetrics metrics) implements Processor {
 
     private static final Logger LOG = LoggerFactory.getLogger(OffsetAdvance.class);
-
-    private final PipelineLockPolicy locks;
-    private final RelayMetrics metrics;
-
-    public OffsetAdvance(PipelineLockPolicy locks, RelayMetrics metrics) {
-        this.locks = locks;
-        this.metrics = metrics;
-    }
 
     /**
      * Never throws: an offset that does not move only means the batch is delivered again, by this

@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@code tide.outbox_sweep} on a schedule, under an advisory lock of its own so that only one relay
- * of the group sweeps at a time; on a standby it does nothing.
+ * Runs retention on a schedule, under an advisory lock of its own so that only one relay of the group runs it at a
+ * time: {@code tide.outbox_sweep} for plain outboxes, then {@code tide.outbox_maintain}, which creates the
+ * partitions of partitioned outboxes ahead of need and drops the expired ones. On a standby it does nothing.
  */
 public final class SweepSchedule extends PeriodicService {
 
@@ -59,7 +60,19 @@ public final class SweepSchedule extends PeriodicService {
             if (total > 0) {
                 LOG.info("Sweep deleted {} delivered messages past their retention", total);
             }
+            maintainPartitions(session);
             return total;
+        }
+    }
+
+    private static void maintainPartitions(Connection session) throws SQLException {
+        try (Statement st = session.createStatement();
+             ResultSet rs = st.executeQuery("SELECT created, dropped FROM tide.outbox_maintain()")) {
+            rs.next();
+            if (rs.getInt(1) > 0 || rs.getInt(2) > 0) {
+                LOG.info("Partitioned outboxes: {} partitions created ahead, {} expired partitions dropped",
+                        rs.getInt(1), rs.getInt(2));
+            }
         }
     }
 }

@@ -36,6 +36,22 @@ public abstract class PeriodicService extends ServiceSupport implements CamelCon
         this.tickFirst = tickFirst;
     }
 
+    /** Work that may fail, as a tick runs it. */
+    @FunctionalInterface
+    public interface Task {
+        void run() throws Exception;
+    }
+
+    /** A service that runs {@code task} every interval, after the first pause. */
+    public static PeriodicService every(String name, Duration interval, Task task) {
+        return new PeriodicService(name, interval, false) {
+            @Override
+            protected void tick() throws Exception {
+                task.run();
+            }
+        };
+    }
+
     /** One round of work; an interrupt asks a long one to end. */
     protected abstract void tick() throws Exception;
 

@@ -32,7 +32,7 @@ public final class Tracing extends ServiceSupport {
 
     /** Off unless the setting turns it on; then an SDK configured from the environment. */
     public static Tracing fromSettings(RelaySettings settings) {
-        if (!settings.tracing()) {
+        if (!settings.value(RelaySettings.TRACING)) {
             return new Tracing(null, null);
         }
         OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
@@ -45,7 +45,7 @@ public final class Tracing extends ServiceSupport {
 
     /** Off unless the setting turns it on; then spans go to the given OpenTelemetry, which its owner closes. */
     public static Tracing fromSettings(RelaySettings settings, OpenTelemetry openTelemetry) {
-        return new Tracing(settings.tracing() ? openTelemetry.getTracer(SCOPE) : null, null);
+        return new Tracing(settings.value(RelaySettings.TRACING) ? openTelemetry.getTracer(SCOPE) : null, null);
     }
 
     /** The per-message send spans, when tracing is on. */

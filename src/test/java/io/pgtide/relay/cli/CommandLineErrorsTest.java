@@ -26,37 +26,39 @@ class CommandLineErrorsTest {
         return Cli.run(env, "run");
     }
 
+    /** The relay, given this database URL, exits 1 with exactly this line after "pg-tide: database: ". */
+    private static void assertDatabaseRefused(String url, String line) throws Exception {
+        Cli.Result result = run(Map.of(URL, url));
+        assertEquals(1, result.exit());
+        assertEquals("pg-tide: database: " + line, result.output());
+    }
+
     @Test
     void anUnknownHostIsNamed() throws Exception {
-        Cli.Result result = run(Map.of(URL, "postgresql://app:s3cret-pw@nohost.invalid:5432/app"));
-        assertEquals(1, result.exit());
-        assertEquals("pg-tide: database: cannot resolve host \"nohost.invalid\" (PG_TIDE_RELAY_POSTGRES_URL)",
-                result.output());
+        assertDatabaseRefused("postgresql://app:s3cret-pw@nohost.invalid:5432/app",
+                "cannot resolve host \"nohost.invalid\" (PG_TIDE_RELAY_POSTGRES_URL)");
     }
 
     @Test
     void aClosedPortIsNamedWithItsHost() throws Exception {
         int port = FreePort.next();
-        Cli.Result result = run(Map.of(URL, "postgresql://app:s3cret-pw@127.0.0.1:" + port + "/app"));
-        assertEquals(1, result.exit());
-        assertEquals("pg-tide: database: connection to 127.0.0.1:" + port + " refused: no PostgreSQL listens there"
-                + " (check host and port in PG_TIDE_RELAY_POSTGRES_URL)", result.output());
+        assertDatabaseRefused("postgresql://app:s3cret-pw@127.0.0.1:" + port + "/app",
+                "connection to 127.0.0.1:" + port + " refused: no PostgreSQL listens there"
+                        + " (check host and port in PG_TIDE_RELAY_POSTGRES_URL)");
     }
 
     @Test
     void aMissingDatabaseIsNamed() throws Exception {
-        Cli.Result result = run(Map.of(URL, "postgresql://postgres:s3cret-pw@127.0.0.1:5432/no_such_db"));
-        assertEquals(1, result.exit());
-        assertEquals("pg-tide: database: database \"no_such_db\" does not exist on 127.0.0.1:5432"
-                + " (check the database name in PG_TIDE_RELAY_POSTGRES_URL)", result.output());
+        assertDatabaseRefused("postgresql://postgres:s3cret-pw@127.0.0.1:5432/no_such_db",
+                "database \"no_such_db\" does not exist on 127.0.0.1:5432"
+                        + " (check the database name in PG_TIDE_RELAY_POSTGRES_URL)");
     }
 
     @Test
     void anUnknownUserIsNamed() throws Exception {
-        Cli.Result result = run(Map.of(URL, "postgresql://no_such_role:s3cret-pw@127.0.0.1:5432/postgres"));
-        assertEquals(1, result.exit());
-        assertEquals("pg-tide: database: role \"no_such_role\" does not exist on 127.0.0.1:5432"
-                + " (check the user in PG_TIDE_RELAY_POSTGRES_URL)", result.output());
+        assertDatabaseRefused("postgresql://no_such_role:s3cret-pw@127.0.0.1:5432/postgres",
+                "role \"no_such_role\" does not exist on 127.0.0.1:5432"
+                        + " (check the user in PG_TIDE_RELAY_POSTGRES_URL)");
     }
 
     @Test

@@ -8,8 +8,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,16 +20,12 @@ class ByteBudgetTest {
     private static final long MIB = 1024 * 1024;
     private static final long BUDGET = 8 * MIB;
 
-    private TestDatabase db;
+    /** A database of each test's own (JUnit makes an instance per test), dropped after it. */
+    @AutoClose
+    private final TestDatabase db;
 
-    @BeforeEach
-    void createOutbox() throws SQLException {
+    ByteBudgetTest() throws SQLException {
         db = TestDatabase.withOutbox("orders");
-    }
-
-    @AfterEach
-    void dropDatabase() throws SQLException {
-        db.close();
     }
 
     /** Publishes a message of about {@code mib} MiB (built by the server) and returns its id. */

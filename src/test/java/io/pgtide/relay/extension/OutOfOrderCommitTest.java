@@ -31,7 +31,12 @@ class OutOfOrderCommitTest {
 
     @BeforeEach
     void createOutbox() throws SQLException {
-        db = TestDatabase.withOutbox("orders");
+        db = database();
+    }
+
+    /** The database with outbox "orders" the tests run on: plain storage here, partitioned in {@link PartitionedOutOfOrderCommitTest}. */
+    TestDatabase database() throws SQLException {
+        return TestDatabase.withOutbox("orders");
     }
 
     @AfterEach
@@ -189,7 +194,7 @@ class OutOfOrderCommitTest {
     private static List<Poller.Row> pollByMaxId(Connection c, long maxId) throws SQLException {
         List<Poller.Row> rows = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, tx::text::bigint, key, payload::text"
-                + " FROM tide.tide_outbox_messages WHERE outbox_name = 'orders' AND id > ? ORDER BY id LIMIT 50")) {
+                + " FROM tide.outbox_messages WHERE outbox_name = 'orders' AND id > ? ORDER BY id LIMIT 50")) {
             ps.setLong(1, maxId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -15,6 +15,7 @@ import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -37,9 +38,14 @@ class FailoverTest {
 
     @BeforeEach
     void outbox(@TempDir Path routes) throws Exception {
-        db = TestDatabase.withOutbox("orders");
+        db = database();
         topic = "failover-" + System.nanoTime();
         Kafka.createTopic(broker.bootstrapServers(), topic, 1);
+    }
+
+    /** The database with outbox "orders" the tests run on: plain storage here, partitioned in {@link PartitionedFailoverTest}. */
+    TestDatabase database() throws SQLException {
+        return TestDatabase.withOutbox("orders");
     }
 
     @AfterEach

@@ -29,7 +29,7 @@ public final class OutboxRows {
         OutboxRows rows = new OutboxRows();
         try (Connection c = db.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT id, key, payload::text, headers::text, headers->>'n'"
-                     + " FROM tide.tide_outbox_messages WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
+                     + " FROM tide.outbox_messages WHERE outbox_name = '" + outbox + "' ORDER BY tx, id")) {
             while (rs.next()) {
                 long id = rs.getLong(1);
                 rows.order.add(id);

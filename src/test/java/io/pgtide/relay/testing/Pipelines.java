@@ -34,7 +34,7 @@ public final class Pipelines {
     /** The id of the outbox's last row in (tx, id) order. */
     public static long lastRow(TestDatabase db, String outbox) throws SQLException {
         return db.queryOne(Long.class,
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
+                "SELECT id FROM tide.outbox_messages WHERE outbox_name = ? ORDER BY tx DESC, id DESC LIMIT 1", outbox);
     }
 
     /** Waits until the condition holds; fails with the message after the timeout. */

@@ -50,7 +50,7 @@ public final class TableSink {
 
     /** The outbox's ids after the offset (tx, id), in (tx, id) order: what a pipeline there delivers next. */
     public List<Long> outboxAfter(String outbox, String tx, long id) throws SQLException {
-        return db.queryList(Long.class, "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ?"
+        return db.queryList(Long.class, "SELECT id FROM tide.outbox_messages WHERE outbox_name = ?"
                 + " AND (tx, id) > (?::xid8, ?) ORDER BY tx, id", outbox, tx, id);
     }
 }

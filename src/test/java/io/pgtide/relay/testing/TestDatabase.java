@@ -11,15 +11,7 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** A fresh database of its own on a test server (by default the shared one), dropped on close. */
-public final class TestDatabase implements AutoCloseable {
-
-    private final DatabaseServer server;
-    private final String name;
-
-    private TestDatabase(DatabaseServer server, String name) {
-        this.server = server;
-        this.name = name;
-    }
+public record TestDatabase(DatabaseServer server, String name) implements AutoCloseable {
 
     /** A new empty database on the shared test server. */
     public static TestDatabase create() throws SQLException {
@@ -49,19 +41,18 @@ public final class TestDatabase implements AutoCloseable {
         return db;
     }
 
+    /** A new database with the extension and one outbox in partitioned storage, partitions of that many transaction ids. */
+    public static TestDatabase withPartitionedOutbox(String outbox, long partitionXids) throws SQLException {
+        TestDatabase db = withExtension();
+        db.execute("SELECT tide.outbox_create('" + outbox + "', 24, " + partitionXids + ")");
+        return db;
+    }
+
     /** A new database with an earlier version of pg_tide, for instance one to upgrade from. */
     public static TestDatabase withExtension(String version) throws SQLException {
         TestDatabase db = create();
         db.execute("CREATE EXTENSION pg_tide VERSION '" + version + "'");
         return db;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public DatabaseServer server() {
-        return server;
     }
 
     public String jdbcUrl() {
@@ -86,30 +77,28 @@ public final class TestDatabase implements AutoCloseable {
 
     /** The first column of the first row of a query with parameters. */
     public <T> T queryOne(Class<T> type, String sql, Object... params) throws SQLException {
-        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                ps.setObject(i + 1, params[i]);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getObject(1, type) : null;
-            }
+        try (Connection c = connect(); PreparedStatement ps = prepare(c, sql, params); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getObject(1, type) : null;
         }
     }
 
     /** The first column of every row of a query with parameters. */
     public <T> List<T> queryList(Class<T> type, String sql, Object... params) throws SQLException {
-        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                ps.setObject(i + 1, params[i]);
-            }
+        try (Connection c = connect(); PreparedStatement ps = prepare(c, sql, params); ResultSet rs = ps.executeQuery()) {
             List<T> values = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    values.add(rs.getObject(1, type));
-                }
+            while (rs.next()) {
+                values.add(rs.getObject(1, type));
             }
             return values;
         }
+    }
+
+    private static PreparedStatement prepare(Connection c, String sql, Object... params) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        for (int i = 0; i < params.length; i++) {
+            ps.setObject(i + 1, params[i]);
+        }
+        return ps;
     }
 
     @Override

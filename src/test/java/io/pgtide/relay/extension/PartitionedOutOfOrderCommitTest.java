@@ -1,0 +1,16 @@
+package io.pgtide.relay.extension;
+
+import io.pgtide.relay.testing.TestDatabase;
+import java.sql.SQLException;
+
+/**
+ * The out-of-order commit tests on partitioned storage: partitions of 20 transaction ids, so the messages lie in
+ * several partitions and, once the ranges created ahead are used up, in the DEFAULT partition.
+ */
+class PartitionedOutOfOrderCommitTest extends OutOfOrderCommitTest {
+
+    @Override
+    TestDatabase database() throws SQLException {
+        return TestDatabase.withPartitionedOutbox("orders", 20);
+    }
+}
