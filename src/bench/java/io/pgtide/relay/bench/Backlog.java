@@ -1,9 +1,11 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.config.RelaySettings;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.Objects;
 
 /** Fills an outbox with a backlog in one statement and times a relay draining it, for the sink benchmarks. */
@@ -64,6 +66,24 @@ public final class Backlog {
             long start = System.nanoTime();
             waitAbove(db, offset, last - 1);
             return (last - firstBatchEnd) / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /**
+     * The same for a pipeline of {@code partitions} partitions: msg/s from the moment every partition has advanced
+     * once until none has a message left, counting what the partitions' offsets passed meanwhile.
+     */
+    public static double drainRate(TestDatabase db, Path routes, String pipeline, int partitions) throws Exception {
+        String advanced = "SELECT count(*) FILTER (WHERE last_id > 0) FROM tide.relay_consumer_offsets"
+                + " WHERE partition_of = '" + pipeline + "'";
+        String left = "SELECT coalesce(sum(pending), 0)::bigint FROM tide.consumer_lag WHERE partition_of = '" + pipeline + "'";
+        try (RelayHarness relay = RelayHarness.start(db, routes, "bench",
+                Map.of(RelaySettings.POOL_SIZE.name(), String.valueOf(2 * partitions + 4)))) {
+            waitAbove(db, advanced, partitions - 1);
+            long start = System.nanoTime();
+            long leftAtStart = db.queryOne(Long.class, left);
+            waitAbove(db, "SELECT -(" + left + ")", -1);
+            return leftAtStart / ((System.nanoTime() - start) / 1e9);
         }
     }
 

@@ -32,7 +32,9 @@ public final class ChaosRun {
                     Duration.ofMillis(Integer.getInteger("chaos.kafkaOutageMs", 10_000)),
                     Integer.getInteger("chaos.commitDelayMs", 10),                        // commit delay up to
                     5,                                                                    // % rolled back
-                    Duration.ofMinutes(5)));                                              // drain timeout
+                    Duration.ofMinutes(5),                                                // drain timeout
+                    Integer.getInteger("chaos.partitions", 1),
+                    Integer.getInteger("chaos.keyGroups", 1)));
             result.failures().forEach(failure -> System.err.println("FAILED: " + failure));
             System.out.println(result.summary());
             System.exit(result.failures().isEmpty() ? 0 : 1);

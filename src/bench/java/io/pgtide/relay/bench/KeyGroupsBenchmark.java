@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Outbox → HTTP webhook whose every answer takes {@code bench.latencyMs} (50 ms: a receiver in another region),
  * messages over {@code bench.keys} keys (64): the webhook example as shipped, serial (no keyGroups) against
- * keyGroups=64, in the same run. Serial is bounded by one round trip per message (about 20 msg/s at 50 ms); key
- * groups by the round trip per key. Prints each figure as soon as it is measured, and the ratio.
+ * keyGroups=64 and against 4 partitions of 16 key groups each (the same 64 sends in flight), in the same run. Serial
+ * is bounded by one round trip per message (about 20 msg/s at 50 ms); key groups by the round trip per key. Prints each figure as soon as it is measured, and the ratio.
  * <pre>mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.KeyGroupsBenchmark [-Dbench.latencyMs=50] [-Dbench.keys=64] [-Dbench.messages=10000]</pre>
  */
 public final class KeyGroupsBenchmark {
@@ -35,9 +35,20 @@ public final class KeyGroupsBenchmark {
         double groups = run("uri: tide:orders?keyGroups=" + keys, "connectionsPerRoute: " + keys, messages, keys, latency);
         System.out.printf(Locale.ROOT, "  keyGroups=%-3d                         %,8.1f msg/s  (%.0fx serial)%n", keys, groups,
                 groups / serial);
+        // the same keys in flight, over 4 partitions: their batches overlap instead of waiting for one another
+        int perPartition = Math.max(1, keys / 4);
+        double partitioned = run("uri: tide:orders?partitions=4&keyGroups=" + perPartition,
+                "connectionsPerRoute: " + perPartition, messages, keys, latency, 4);
+        System.out.printf(Locale.ROOT, "  partitions=4, keyGroups=%-3d           %,8.1f msg/s  (%.0fx serial)%n", perPartition,
+                partitioned, partitioned / serial);
     }
 
     private static double run(String source, String connections, int messages, int keys, int latency) throws Exception {
+        return run(source, connections, messages, keys, latency, 1);
+    }
+
+    private static double run(String source, String connections, int messages, int keys, int latency, int partitions)
+            throws Exception {
         Vertx vertx = Vertx.vertx();
         try (TestDatabase db = TestDatabase.withExtension()) {
             int port = vertx.createHttpServer()
@@ -52,7 +63,8 @@ public final class KeyGroupsBenchmark {
             Files.writeString(routes.resolve("orders-to-webhook.yaml"), Files.readString(Path.of(EXAMPLE))
                     .replace(SOURCE, source).replace(CONNECTIONS, connections)
                     .replace("{{webhook.url:http://localhost:8080/orders}}", "http://127.0.0.1:" + port + "/orders"));
-            return Backlog.drainRate(db, routes, "orders-to-webhook");
+            return partitions == 1 ? Backlog.drainRate(db, routes, "orders-to-webhook")
+                    : Backlog.drainRate(db, routes, "orders-to-webhook", partitions);
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }

@@ -42,7 +42,7 @@ final class PipelineOwner {
     /** True while this owner holds a place in the share: while it holds the lock or tries it. */
     private boolean reserved;
     private boolean standingBy;
-    private boolean staleBatch;
+    private final StaleBatch staleBatch;
     private ScheduledExecutorService executor;
     /** The next run, when it is not running now. */
     private ScheduledFuture<?> next;
@@ -55,6 +55,7 @@ final class PipelineOwner {
     PipelineOwner(String pipeline, CamelContext context, Database database, String instance, Duration interval,
             StartCondition condition, FairShare share) {
         this.share = share;
+        this.staleBatch = new StaleBatch(context, pipeline, STOP_AFTER_PAUSE_MILLIS);
         this.pipeline = pipeline;
         this.context = context;
         this.database = database;
@@ -153,7 +154,7 @@ final class PipelineOwner {
             }
             return;
         }
-        if (staleBatchInFlight() || mustWait() || !reserve()) {
+        if (staleBatch.inFlight() || mustWait() || !reserve()) {
             return;
         }
         LockSession.Attempt attempt = session.tryAcquire();
@@ -171,21 +172,6 @@ final class PipelineOwner {
         if (attempt == LockSession.Attempt.ACQUIRED && !closed) {
             startRoute();
         }
-    }
-
-    /**
-     * True while a batch this relay polled under an earlier hold of the lock is still being sent: a route stop gives
-     * up after its grace, the exchange's thread does not. Taking the lock again now would let a new batch overtake
-     * that one's messages on this relay, so the lock waits for it (another relay may take it meanwhile).
-     */
-    private boolean staleBatchInFlight() {
-        boolean inFlight = context.getInflightRepository().size(pipeline) > 0;
-        if (inFlight != staleBatch) {
-            LOG.info(inFlight ? "Pipeline {}: a batch of its previous hold of the lock is still being sent; waiting for it"
-                    + " before taking the lock again" : "Pipeline {}: the earlier batch is done", pipeline);
-            staleBatch = inFlight;
-        }
-        return inFlight;
     }
 
     /** Takes a place in this relay's share, or says once that the relay holds its share and this pipeline waits. */

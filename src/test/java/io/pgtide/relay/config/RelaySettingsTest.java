@@ -37,6 +37,20 @@ class RelaySettingsTest {
         return file;
     }
 
+    /** The settings' database URL is this one. */
+    private void assertUrl(String jdbcUrl, String user, String password) {
+        PostgresUrl url = settings().postgresUrl();
+        assertEquals(jdbcUrl, url.jdbcUrl());
+        assertEquals(user, url.user());
+        assertEquals(password, url.password());
+    }
+
+    /** A wrong value of the setting is refused, naming the setting. */
+    private void assertRefused(Setting<?> setting, String value) {
+        env.put(setting.name(), value);
+        assertNames(assertThrows(SettingException.class, () -> settings().value(setting)), setting.name());
+    }
+
     private static void assertNames(SettingException e, String setting) {
         assertTrue(e.getMessage().contains(setting), () -> "message should name " + setting + ": " + e.getMessage());
     }
@@ -62,22 +76,14 @@ class RelaySettingsTest {
         env.put(RelaySettings.POSTGRES_URL.name(), LONG_URL);
         env.put(RelaySettings.POSTGRES_URL.alias(), SHORT_URL);
 
-        PostgresUrl url = settings().postgresUrl();
-
-        assertEquals("jdbc:postgresql://long-host:5432/longdb", url.jdbcUrl());
-        assertEquals("long", url.user());
-        assertEquals("longpw", url.password());
+        assertUrl("jdbc:postgresql://long-host:5432/longdb", "long", "longpw");
     }
 
     @Test
     void shortUrlNameUsedWhenLongAbsent() {
         env.put(RelaySettings.POSTGRES_URL.alias(), SHORT_URL);
 
-        PostgresUrl url = settings().postgresUrl();
-
-        assertEquals("jdbc:postgresql://short-host:5432/shortdb", url.jdbcUrl());
-        assertEquals("short", url.user());
-        assertEquals("shortpw", url.password());
+        assertUrl("jdbc:postgresql://short-host:5432/shortdb", "short", "shortpw");
     }
 
     @Test
@@ -93,11 +99,7 @@ class RelaySettingsTest {
         Path file = secretFile("uri", LONG_URL + "\n");
         env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
-        PostgresUrl url = settings().postgresUrl();
-
-        assertEquals("jdbc:postgresql://long-host:5432/longdb", url.jdbcUrl());
-        assertEquals("long", url.user());
-        assertEquals("longpw", url.password());
+        assertUrl("jdbc:postgresql://long-host:5432/longdb", "long", "longpw");
     }
 
     @Test
@@ -297,31 +299,19 @@ class RelaySettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-1", "0", "1.5", "99999999999", "8 0"})
     void badPoolSizeFailsNamingVariable(String value) {
-        env.put(RelaySettings.POOL_SIZE.name(), value);
-
-        SettingException e = assertThrows(SettingException.class, () -> settings().value(RelaySettings.POOL_SIZE));
-
-        assertNames(e, "PG_TIDE_POOL_SIZE");
+        assertRefused(RelaySettings.POOL_SIZE, value);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-500", "0", "500ms"})
     void badLockIntervalFailsNamingVariable(String value) {
-        env.put(RelaySettings.LOCK_INTERVAL.name(), value);
-
-        SettingException e = assertThrows(SettingException.class, () -> settings().value(RelaySettings.LOCK_INTERVAL));
-
-        assertNames(e, "PG_TIDE_LOCK_INTERVAL_MS");
+        assertRefused(RelaySettings.LOCK_INTERVAL, value);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-9610", "0", "http", "65536", "99999"})
     void badMetricsPortFailsNamingVariable(String value) {
-        env.put(RelaySettings.METRICS_PORT.name(), value);
-
-        SettingException e = assertThrows(SettingException.class, () -> settings().value(RelaySettings.METRICS_PORT));
-
-        assertNames(e, "PG_TIDE_METRICS_PORT");
+        assertRefused(RelaySettings.METRICS_PORT, value);
     }
 
     // ---- other settings -----------------------------------------------------------------------

@@ -312,29 +312,31 @@ class ExamplesAgreeWithRelayTest {
         }
         int monitors = 0;
         for (Document document : documents) {
-            for (Map<?, ?> monitor : kind(document, "ServiceMonitor")) {
-                for (Map<?, ?> endpoint : listOfMaps(path(monitor, "spec", "endpoints"))) {
-                    monitors++;
-                    if (!servicePortNames.contains(endpoint.get("port"))) {
-                        problems.add(document.source() + ": ServiceMonitor port " + endpoint.get("port")
-                                + " is no Service port in front of the relay " + servicePortNames);
-                    }
-                }
-            }
-            for (Map<?, ?> monitor : kind(document, "PodMonitor")) {
-                for (Map<?, ?> endpoint : listOfMaps(path(monitor, "spec", "podMetricsEndpoints"))) {
-                    monitors++;
-                    if (!relayPortNames.contains(endpoint.get("port"))) {
-                        problems.add(document.source() + ": PodMonitor port " + endpoint.get("port")
-                                + " is no port of the relay container " + relayPortNames);
-                    }
-                }
-            }
+            monitors += scrapedPorts(document, "ServiceMonitor", "endpoints", servicePortNames,
+                    "no Service port in front of the relay", problems);
+            monitors += scrapedPorts(document, "PodMonitor", "podMetricsEndpoints", relayPortNames,
+                    "no port of the relay container", problems);
         }
         assertTrue(problems.isEmpty(), String.join("\n", problems));
         assertTrue(relayContainers > 0, "no relay container (image .../pg-tide:...) in any manifest");
         assertTrue(liveness, "the relay container needs a liveness probe");
         assertTrue(monitors > 0, "nothing scrapes the relay (no ServiceMonitor or PodMonitor endpoint)");
+    }
+
+    /** Checks that each endpoint of the document's monitors of a kind scrapes one of the ports; returns their number. */
+    private static int scrapedPorts(Document document, String kind, String endpoints, Set<String> ports, String what,
+            List<String> problems) {
+        int found = 0;
+        for (Map<?, ?> monitor : kind(document, kind)) {
+            for (Map<?, ?> endpoint : listOfMaps(path(monitor, "spec", endpoints))) {
+                found++;
+                if (!ports.contains(endpoint.get("port"))) {
+                    problems.add(document.source() + ": " + kind + " port " + endpoint.get("port") + " is " + what + " "
+                            + ports);
+                }
+            }
+        }
+        return found;
     }
 
     /**

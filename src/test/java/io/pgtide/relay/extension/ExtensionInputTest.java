@@ -81,19 +81,22 @@ class ExtensionInputTest {
         assertTrue(poller.advance(awaitRow(poller, id)));
     }
 
+    /** The statement fails with this SQLSTATE, and its message mentions the text. */
+    private void assertRefused(String state, String text, String sql, Object... params) {
+        SQLException error = failure(sql, params);
+        assertEquals(state, error.getSQLState(), sql + " " + List.of(params));
+        assertMentions(error, text);
+    }
+
     private static void assertMentions(SQLException error, String text) {
         assertTrue(error.getMessage().contains(text), "expected " + text + " in: " + error.getMessage());
     }
 
     @Test
     void outboxCreateRefusesInvalidNames() throws SQLException {
-        SQLException nullName = failure("SELECT tide.outbox_create(NULL)");
-        assertEquals("42602", nullName.getSQLState());
-        assertMentions(nullName, "NULL");
+        assertRefused("42602", "NULL", "SELECT tide.outbox_create(NULL)");
         for (String name : List.of("", "1abc", "a b", "x;drop table y", "a".repeat(64), "ünïcode", "abc\n")) {
-            SQLException error = failure("SELECT tide.outbox_create(?::text)", name);
-            assertEquals("42602", error.getSQLState(), name);
-            assertMentions(error, "'" + name + "'");
+            assertRefused("42602", "'" + name + "'", "SELECT tide.outbox_create(?::text)", name);
         }
         assertEquals(0, count("SELECT count(*) FROM tide.tide_outbox_config"));
     }
@@ -126,9 +129,7 @@ class ExtensionInputTest {
     void outboxCreateRefusesANegativeOrNullRetention() throws SQLException {
         db.execute("SELECT tide.outbox_create('orders', 24)");
         for (String retention : List.of("-1", "NULL")) {
-            SQLException error = failure("SELECT tide.outbox_create('orders', " + retention + ")");
-            assertEquals("22023", error.getSQLState(), retention);
-            assertMentions(error, "retention");
+            assertRefused("22023", "retention", "SELECT tide.outbox_create('orders', " + retention + ")");
         }
         SQLException fresh = failure("SELECT tide.outbox_create('fresh', -5)");
         assertMentions(fresh, "retention");
@@ -146,9 +147,7 @@ class ExtensionInputTest {
 
     @Test
     void publishingToAnUnknownOutboxIsAnErrorNamingIt() throws SQLException {
-        SQLException error = failure("SELECT tide.outbox_publish('nowhere', '{}')");
-        assertEquals("42704", error.getSQLState());
-        assertMentions(error, "\"nowhere\"");
+        assertRefused("42704", "\"nowhere\"", "SELECT tide.outbox_publish('nowhere', '{}')");
         assertEquals(0, messages());
     }
 
@@ -164,9 +163,7 @@ class ExtensionInputTest {
     void headersThatAreNotAJsonObjectAreAnError() throws SQLException {
         db.execute("SELECT tide.outbox_create('orders')");
         for (String headers : List.of("[1, 2]", "\"text\"", "3", "null")) {
-            SQLException error = failure("SELECT tide.outbox_publish('orders', '{}', ?::jsonb)", headers);
-            assertEquals("22023", error.getSQLState(), headers);
-            assertMentions(error, "JSON object");
+            assertRefused("22023", "JSON object", "SELECT tide.outbox_publish('orders', '{}', ?::jsonb)", headers);
         }
         assertEquals(0, messages());
     }
@@ -207,9 +204,7 @@ class ExtensionInputTest {
 
     @Test
     void pollingAnUnknownOutboxIsAnErrorNamingIt() throws SQLException {
-        SQLException error = failure("SELECT count(*) FROM tide.relay_poll('p1', 'nowhere')");
-        assertEquals("42704", error.getSQLState());
-        assertMentions(error, "\"nowhere\"");
+        assertRefused("42704", "\"nowhere\"", "SELECT count(*) FROM tide.relay_poll('p1', 'nowhere')");
         assertEquals(0, count("SELECT count(*) FROM tide.relay_consumer_offsets"));
     }
 
@@ -217,9 +212,7 @@ class ExtensionInputTest {
     void pollingWithAnInvalidPipelineNameIsRefused() throws SQLException {
         db.execute("SELECT tide.outbox_create('orders')");
         for (String pipeline : List.of("", "9lives", "bad pipeline", "p1;drop table y")) {
-            SQLException error = failure("SELECT count(*) FROM tide.relay_poll(?::text, 'orders')", pipeline);
-            assertEquals("42602", error.getSQLState(), pipeline);
-            assertMentions(error, "'" + pipeline + "'");
+            assertRefused("42602", "'" + pipeline + "'", "SELECT count(*) FROM tide.relay_poll(?::text, 'orders')", pipeline);
         }
         assertEquals("42602", failure("SELECT count(*) FROM tide.relay_poll(NULL, 'orders')").getSQLState());
         assertEquals(0, count("SELECT count(*) FROM tide.relay_consumer_offsets"));
@@ -227,9 +220,7 @@ class ExtensionInputTest {
 
     @Test
     void statusOfAnUnknownOutboxIsAnErrorNamingIt() {
-        SQLException error = failure("SELECT tide.outbox_status('nowhere')");
-        assertEquals("42704", error.getSQLState());
-        assertMentions(error, "\"nowhere\"");
+        assertRefused("42704", "\"nowhere\"", "SELECT tide.outbox_status('nowhere')");
     }
 
     @Test
@@ -288,9 +279,7 @@ class ExtensionInputTest {
     void droppingAnUnknownOutboxIsAnErrorNamingIt() throws SQLException {
         db.execute("SELECT tide.outbox_create('orders')");
         publish("orders", "{}");
-        SQLException error = failure("SELECT tide.outbox_drop('nowhere')");
-        assertEquals("42704", error.getSQLState());
-        assertMentions(error, "\"nowhere\"");
+        assertRefused("42704", "\"nowhere\"", "SELECT tide.outbox_drop('nowhere')");
         assertEquals(1, count("SELECT count(*) FROM tide.tide_outbox_config"));
         assertEquals(1, messages());
     }

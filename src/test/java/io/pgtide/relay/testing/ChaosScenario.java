@@ -31,10 +31,18 @@ public final class ChaosScenario {
      * The size of a run. Producing goes on until {@code messages} committed and every fault happened: the
      * PostgreSQL restart at a quarter of the messages, the poison at half, the Kafka outage at three quarters,
      * and at least {@code minKills} kills -9 of the owner. A fault every {@code faultEveryMin} to
-     * {@code faultEveryMax}: a kill, or a one-off fault that is due.
+     * {@code faultEveryMax}: a kill, or a one-off fault that is due. With {@code partitions} above 1 the pipeline
+     * runs as that many partitions, each sending its batch one message after the other over {@code keyGroups} keys at
+     * once, and a kill hits the owner of a partition picked at random.
      */
     public record Plan(int messages, int producers, int keys, int relays, Duration faultEveryMin, Duration faultEveryMax,
-            int minKills, Duration kafkaOutage, int maxCommitDelayMillis, int rollbackPercent, Duration drainTimeout) {
+            int minKills, Duration kafkaOutage, int maxCommitDelayMillis, int rollbackPercent, Duration drainTimeout,
+            int partitions, int keyGroups) {
+
+        /** The pipeline (or partition) whose owner a kill may hit. */
+        String killTarget() {
+            return partitions == 1 ? PIPELINE : PIPELINE + "." + ThreadLocalRandom.current().nextInt(partitions);
+        }
     }
 
     private final Plan plan;
@@ -61,7 +69,9 @@ public final class ChaosScenario {
             db.execute(SchemaCheck.script());
             db.execute("SELECT tide.outbox_create('" + OUTBOX + "')");
             Kafka.createTopic(broker.bootstrapServers(), TOPIC, 1);
-            Path pipeline = Pipelines.kafkaPipeline(routes, PIPELINE, OUTBOX, TOPIC, broker.bootstrapServers());
+            Path pipeline = plan.partitions() == 1
+                    ? Pipelines.kafkaPipeline(routes, PIPELINE, OUTBOX, TOPIC, broker.bootstrapServers())
+                    : partitionedPipeline(routes, plan, broker.bootstrapServers());
             try {
                 return new ChaosScenario(plan, broker, pg, db).run(routes);
             } finally {
@@ -76,7 +86,7 @@ public final class ChaosScenario {
         // a relay started while the server restarts waits for it instead of exiting
         Map<String, String> env = Map.of(RelaySettings.STARTUP_TIMEOUT.name(), "120");
         try (RelayFleet fleet = RelayFleet.start(db, routes, plan.relays(), env)) {
-            fleet.awaitOwner(PIPELINE, OWNER_TIMEOUT);
+            fleet.awaitOwner(plan.killTarget(), OWNER_TIMEOUT);
             long start = System.nanoTime();
             ChaosProducers producers = ChaosProducers.start(db, OUTBOX, plan.producers(), plan.keys(),
                     plan.maxCommitDelayMillis(), plan.rollbackPercent());
@@ -85,7 +95,7 @@ public final class ChaosScenario {
                     Thread.sleep(faultPause().toMillis());
                     // a one-off fault in place of a kill: it hits an owner that has been running a while
                     if (!oneOffFault(producers.committedCount() / (double) plan.messages())) {
-                        fleet.killOwner(PIPELINE, OWNER_TIMEOUT);
+                        fleet.killOwner(plan.killTarget(), OWNER_TIMEOUT);
                     }
                 }
                 producers.stop();
@@ -96,9 +106,33 @@ public final class ChaosScenario {
             ChaosResult.Observed seen = new ChaosResult.Observed(producers.committed(), producers.rolledBack(),
                     producers.inDoubt(), poison, OutboxRows.of(db, OUTBOX), delivered,
                     db.queryList(Long.class, "SELECT message_id FROM tide.relay_dlq"), drained);
-            return ChaosResult.of(seen, new ChaosResult.Faults(fleet.kills(), pgRestarts, kafkaDown, 1), BATCH,
-                    elapsed);
+            // a fault may make each partition's batch in flight go out again
+            return ChaosResult.of(seen, new ChaosResult.Faults(fleet.kills(), pgRestarts, kafkaDown, 1),
+                    BATCH * plan.partitions(), elapsed);
         }
+    }
+
+    /**
+     * The Kafka pipeline split per message, so that key groups apply: each partition sends its batch's keys at once,
+     * each key's messages one after the other, every send acknowledged before the next of its key.
+     */
+    private static Path partitionedPipeline(Path routes, Plan plan, String brokers) throws Exception {
+        Path file = routes.resolve(PIPELINE + ".yaml");
+        Files.writeString(file, """
+                - route:
+                    id: %s
+                    from:
+                      uri: "tide:%s?partitions=%d&keyGroups=%d"
+                      steps:
+                        - split:
+                            simple: "${body}"
+                            stopOnException: true
+                            steps:
+                              - to:
+                                  uri: "kafka:%s"
+                                  parameters: { brokers: "%s", requestRequiredAcks: all, enableIdempotence: true }
+                """.formatted(PIPELINE, OUTBOX, plan.partitions(), plan.keyGroups(), TOPIC, brokers));
+        return file;
     }
 
     private boolean done(ChaosProducers producers, RelayFleet fleet) {
@@ -131,11 +165,11 @@ public final class ChaosScenario {
         return true;
     }
 
-    /** Waits for the offset to reach the outbox's last row; false when it did not in time. */
+    /** Waits until no partition of the pipeline has a message left to deliver; false when it did not in time. */
     private boolean drain() throws Exception {
-        long last = Pipelines.lastRow(db, OUTBOX);
         long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
-        while (Pipelines.offset(db, PIPELINE) != last) {
+        while (db.queryOne(Long.class, "SELECT coalesce(sum(pending), -1)::bigint FROM tide.consumer_lag"
+                + " WHERE ? IN (pipeline, partition_of)", PIPELINE) != 0) {
             if (System.nanoTime() > deadline) {
                 return false;
             }

@@ -3,6 +3,7 @@ package io.pgtide.relay.testing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A number of relay processes on one database and routes folder; the owner of a pipeline can be killed with -9 and replaced. */
@@ -46,8 +47,14 @@ public final class RelayFleet implements AutoCloseable {
             }
             Thread.sleep(50);
         }
+        StringBuilder logs = new StringBuilder();
+        for (Map.Entry<String, ChildRelay> relay : relays.entrySet()) {
+            List<String> lines = relay.getValue().output().lines().toList();
+            logs.append("\n--- ").append(relay.getKey()).append(", last lines:\n")
+                    .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+        }
         throw new IllegalStateException("no relay of " + relays.keySet() + " took the lock of " + pipeline + " within "
-                + timeout.toSeconds() + " s");
+                + timeout.toSeconds() + " s" + logs);
     }
 
     /** kill -9 of the pipeline's owner and a new relay in its place; returns the killed instance. */

@@ -12,20 +12,8 @@ import java.util.function.Function;
 import org.apache.camel.CamelContext;
 
 /** A relay running in this JVM against a test database, with its own instance name. */
-public final class RelayHarness implements AutoCloseable {
-
-    private final Database database;
-    private final Relay relay;
-    private final String instance;
-    private final int metricsPort;
-    private CamelContext context;
-
-    private RelayHarness(Database database, Relay relay, String instance, int metricsPort) {
-        this.database = database;
-        this.relay = relay;
-        this.instance = instance;
-        this.metricsPort = metricsPort;
-    }
+public record RelayHarness(Database database, Relay relay, String instance, int metricsPort, CamelContext context)
+        implements AutoCloseable {
 
     /** Starts a relay on the database with the route files of a folder. */
     public static RelayHarness start(TestDatabase db, Path routes, String instance) throws Exception {
@@ -63,28 +51,15 @@ public final class RelayHarness implements AutoCloseable {
         // several relays share this JVM: the CLI connector of one would delete the others' ~/.camel files
         env.putIfAbsent(RelaySettings.CAMEL_CLI.name(), "false");
         RelaySettings settings = new RelaySettings(env::get);
-        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(), settings.value(RelaySettings.POOL_SIZE));
-        RelayHarness harness = new RelayHarness(database, new Relay(settings, database, tracing.apply(settings)), instance,
-                settings.value(RelaySettings.METRICS_PORT));
-        harness.context = harness.relay.start();
-        return harness;
-    }
-
-    public Relay relay() {
-        return relay;
-    }
-
-    public CamelContext context() {
-        return context;
+        Database database = new Database(settings.postgresUrl(), settings.group(), settings.instance(),
+                settings.value(RelaySettings.POOL_SIZE));
+        Relay relay = new Relay(settings, database, tracing.apply(settings));
+        return new RelayHarness(database, relay, instance, settings.value(RelaySettings.METRICS_PORT), relay.start());
     }
 
     /** Base URL of the metrics and health endpoints. */
     public String managementUrl() {
         return "http://127.0.0.1:" + metricsPort;
-    }
-
-    public String instance() {
-        return instance;
     }
 
     /** True while this relay owns the pipeline. */
