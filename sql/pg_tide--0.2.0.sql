@@ -534,6 +534,8 @@ BEGIN
         SELECT FROM tide.outbox_messages m
         WHERE m.outbox_name = p_outbox
           AND (m.tx, m.id) > (from_tx, from_id)
+          -- implied, and keeps partitioned storage from reading the partitions before the offset
+          AND m.tx >= from_tx
           AND m.tx < pg_snapshot_xmin(p_snapshot)
           AND tide.key_partition(m.key, p_partitions) = p_partition);
     UPDATE tide.tide_outbox_config c SET relay_waiting = NOT has_rows
