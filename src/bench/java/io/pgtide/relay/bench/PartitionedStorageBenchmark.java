@@ -21,8 +21,9 @@ import java.util.Locale;
  * </ol>
  * Run: {@code mvn -q -B -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.PartitionedStorageBenchmark}
  * with optional {@code -Dbench.publishSeconds=N} (default 30),
- * {@code -Dbench.pollRows=N} (rows per outbox, default 200,000) and {@code -Dbench.partitions=N} (partitions the
- * polled rows spread over, default 20).
+ * {@code -Dbench.pollRows=N} (rows per outbox, default 200,000), {@code -Dbench.partitions=N} (partitions the
+ * polled rows spread over, default 20) and {@code -Dbench.literal=true} (polls with their arguments written into the
+ * statement, as a pipeline's route has them, rather than bound as parameters).
  */
 public final class PartitionedStorageBenchmark {
 
@@ -157,9 +158,11 @@ public final class PartitionedStorageBenchmark {
         double[] rows = new double[3];
         double[] secs = new double[3];
         int[] order = {0, 1, 2, 2, 1, 0, 1, 2, 0, 0, 2, 1};
+        // -Dbench.literal=true: the arguments written into the statement, as a pipeline's route does
+        boolean literal = Boolean.getBoolean("bench.literal");
         for (int k = 0; k < order.length; k++) {
             String[] d = drains[order[k]];
-            RawRead.Figure f = RawRead.drain(db, d[0] + "-" + k, d[1], 1000, d[2]);
+            RawRead.Figure f = RawRead.drain(db, d[0] + "-" + k, d[1], 1000, d[2], literal);
             if (!f.problems().isEmpty() || f.rows() != chunks * CHUNK) {
                 throw new IllegalStateException(d[0] + ": " + f.rows() + " rows, " + f.problems());
             }

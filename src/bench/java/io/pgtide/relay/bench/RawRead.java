@@ -30,11 +30,15 @@ final class RawRead {
     }
 
     static Figure drain(TestDatabase db, String pipeline, String outbox, int limit) throws SQLException {
-        return drain(db, pipeline, outbox, limit, "tide.relay_poll");
+        return drain(db, pipeline, outbox, limit, "tide.relay_poll", false);
     }
 
-    /** The same drain through another function of relay_poll's signature, for comparisons in one database. */
-    static Figure drain(TestDatabase db, String pipeline, String outbox, int limit, String pollFunction)
+    /**
+     * The same drain through another function of relay_poll's signature, for comparisons in one database; with
+     * {@code literal}, its arguments written into the statement, as a pipeline's route writes them (PostgreSQL then
+     * plans the prepared statement once, generically, instead of choosing between plans for parameters).
+     */
+    static Figure drain(TestDatabase db, String pipeline, String outbox, int limit, String pollFunction, boolean literal)
             throws SQLException {
         List<String> problems = new ArrayList<>();
         try (Connection pollSession = db.connect(); Connection lockSession = db.connect()) {
@@ -46,11 +50,14 @@ final class RawRead {
                     }
                 }
             }
-            try (PreparedStatement poll = pollSession.prepareStatement("SELECT * FROM " + pollFunction + "(?, ?, ?)");
+            String call = literal ? "('" + pipeline + "', '" + outbox + "', " + limit + ")" : "(?, ?, ?)";
+            try (PreparedStatement poll = pollSession.prepareStatement("SELECT * FROM " + pollFunction + call);
                  PreparedStatement advance = lockSession.prepareStatement("SELECT tide.relay_advance(?, ?, ?::xid8, ?)")) {
-                poll.setString(1, pipeline);
-                poll.setString(2, outbox);
-                poll.setInt(3, limit);
+                if (!literal) {
+                    poll.setString(1, pipeline);
+                    poll.setString(2, outbox);
+                    poll.setInt(3, limit);
+                }
                 advance.setString(1, pipeline);
                 advance.setString(2, outbox);
                 long rows = 0;

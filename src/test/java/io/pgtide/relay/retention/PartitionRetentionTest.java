@@ -1,6 +1,7 @@
 package io.pgtide.relay.retention;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.config.PostgresUrl;
@@ -132,6 +133,19 @@ class PartitionRetentionTest {
         maintain();
         assertEquals(0L, db.queryOne(Long.class, "SELECT count(*) FROM tide.tide_outbox_partitioned_default"),
                 "maintenance deletes the DEFAULT partition's rows every pipeline passed");
+    }
+
+    @Test
+    void anOutboxKeepsItsFormAndTakesItsPartitionsWhenDropped() throws SQLException {
+        SQLException refused = assertThrows(SQLException.class, () -> run("SELECT tide.outbox_create('orders', 24)"));
+        assertTrue(refused.getMessage().contains("exists with the other storage form"), refused.getMessage());
+        publishAcrossPartitions(30);
+        run("SELECT tide.outbox_drop('orders')");
+        assertEquals(0L, db.queryOne(Long.class, "SELECT count(*) FROM tide.tide_outbox_partitions"));
+        assertEquals(0L, db.queryOne(Long.class, "SELECT count(*) FROM pg_inherits"
+                + " WHERE inhparent = 'tide.tide_outbox_partitioned'::regclass"
+                + " AND inhrelid <> 'tide.tide_outbox_partitioned_default'::regclass"));
+        assertEquals(0L, db.queryOne(Long.class, "SELECT count(*) FROM tide.outbox_messages"));
     }
 
     @Test
