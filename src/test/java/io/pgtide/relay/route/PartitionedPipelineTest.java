@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 14, item 2: a pipeline declared once with {@code partitions=P} runs as P routes {@code <id>.<i>}, each over
  * the keys whose {@code tide.key_partition} is i, with a lock and an offset of its own. Every message arrives once,
- * each key in order; {@code consumer_lag} shows each partition; a changed partition count is refused by name.
+ * each key in order; {@code consumer_lag} shows each partition; a pause by the declared name reaches every partition; a
+ * changed partition count is refused by name.
  */
 class PartitionedPipelineTest {
 
@@ -47,8 +48,9 @@ class PartitionedPipelineTest {
             assertEquals("split.0 0/4 0|split.1 1/4 0|split.2 2/4 0|split.3 3/4 0", db.queryOne(String.class,
                     "SELECT string_agg(pipeline || ' ' || key_partition || '/' || key_partitions || ' ' || pending, '|'"
                             + " ORDER BY pipeline) FROM tide.consumer_lag WHERE partition_of = 'split'"));
-            assertEquals(Boolean.TRUE, db.queryOne(Boolean.class,
-                    "SELECT count(DISTINCT key_partition) = 4 FROM tide.consumer_lag WHERE partition_of = 'split'"));
+            assertEquals(Boolean.TRUE, db.queryOne(Boolean.class, "SELECT tide.relay_pause('split')"));
+            assertEquals(4L, db.queryOne(Long.class, "SELECT count(*) FROM tide.consumer_lag"
+                    + " WHERE partition_of = 'split' AND state = 'paused'"), "the declared name pauses every partition");
         }
     }
 

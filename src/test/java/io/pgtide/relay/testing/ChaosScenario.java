@@ -25,7 +25,8 @@ public final class ChaosScenario {
     private static final String TOPIC = "chaos";
     /** Twice the Kafka producer's default max.request.size: rejected for good, a dead letter. */
     private static final int POISON_BYTES = 2 * 1024 * 1024;
-    private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(60);
+    // three relay JVMs, a broker and a server starting together on 2 loaded cores may take a minute to settle
+    private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(120);
 
     /**
      * The size of a run. Producing goes on until {@code messages} committed and every fault happened: the
