@@ -126,7 +126,7 @@ public final class PartitionedStorageBenchmark {
         // a registered pipeline that has read nothing keeps every row: without one, retention 0 would drop the fill
         st.execute("SELECT tide.relay_register('holder', 'plain')");
         st.execute("SELECT tide.relay_register('holder', 'parted')");
-        for (String outbox : new String[] {"plain", "parted"}) {
+        for (String outbox : new String[] {"parted", "plain"}) {
             String table = outbox.equals("plain") ? "tide.tide_outbox_messages" : "tide.tide_outbox_partitioned";
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (outbox_name, payload)"
                     + " SELECT ?, ?::jsonb FROM generate_series(1, " + CHUNK + ")")) {
