@@ -580,32 +580,33 @@ $$;
 -- Operating pipelines: pause and resume
 ------------------------------------------------------------------------------------------------
 
+-- Pauses (p_paused) or resumes a registered pipeline of group p_group, every partition of a partitioned one
+-- included; false when none of its rows changed. What tide.relay_pause and tide.relay_resume share: not a
+-- definer itself, it acts with the rights of those two.
+CREATE FUNCTION tide.relay_set_paused(p_pipeline text, p_group text, p_paused boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, p_group);
+    UPDATE tide.relay_consumer_offsets o
+    SET paused_at = CASE WHEN p_paused THEN now() END, paused_by = CASE WHEN p_paused THEN session_user END
+    WHERE o.relay_group = p_group AND p_pipeline IN (o.pipeline, o.partition_of) AND (o.paused_at IS NULL) = p_paused;
+    RETURN FOUND;
+END $$;
+
 -- Pauses a pipeline on every relay of its group: from now on its polls return nothing, and the relay running it
 -- stops it within one lock interval, once the batch in flight has advanced, and frees its lock. Stored with the
 -- offset, so the pause outlives relay restarts. Returns false when the pipeline was paused already.
 CREATE FUNCTION tide.relay_pause(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    g text := coalesce(p_group, tide.relay_group());
-BEGIN
-    PERFORM tide.relay_registered(p_pipeline, g);
-    UPDATE tide.relay_consumer_offsets o SET paused_at = now(), paused_by = session_user
-    WHERE o.relay_group = g AND p_pipeline IN (o.pipeline, o.partition_of) AND o.paused_at IS NULL;
-    RETURN FOUND;
-END $$;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT tide.relay_set_paused(p_pipeline, coalesce(p_group, tide.relay_group()), true)
+$$;
 
 -- Resumes a paused pipeline: one relay of the group takes its lock again within a lock interval and delivers from
 -- its offset. Returns false when the pipeline was not paused.
 CREATE FUNCTION tide.relay_resume(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    g text := coalesce(p_group, tide.relay_group());
-BEGIN
-    PERFORM tide.relay_registered(p_pipeline, g);
-    UPDATE tide.relay_consumer_offsets o SET paused_at = NULL, paused_by = NULL
-    WHERE o.relay_group = g AND p_pipeline IN (o.pipeline, o.partition_of) AND o.paused_at IS NOT NULL;
-    RETURN FOUND;
-END $$;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT tide.relay_set_paused(p_pipeline, coalesce(p_group, tide.relay_group()), false)
+$$;
 
 -- True while the pipeline is paused: the relay checks it before it takes the pipeline's lock, and for the locks it holds.
 CREATE FUNCTION tide.relay_paused(p_pipeline text, p_group text DEFAULT NULL) RETURNS boolean
