@@ -794,6 +794,19 @@ BEGIN
     RETURN audit_id;
 END $$;
 
+-- The configuration of the outbox a registered pipeline of group p_group delivers from: where the rewinds by time
+-- and by message find their position. Not a definer itself, it reads with the rights of those two.
+CREATE FUNCTION tide.relay_pipeline_outbox(p_pipeline text, p_group text) RETURNS tide.tide_outbox_config
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c tide.tide_outbox_config;
+BEGIN
+    PERFORM tide.relay_registered(p_pipeline, p_group);
+    SELECT f.* INTO c FROM tide.relay_consumer_offsets o JOIN tide.tide_outbox_config f USING (outbox_name)
+    WHERE o.relay_group = p_group AND o.pipeline = p_pipeline LIMIT 1;
+    RETURN c;
+END $$;
+
 -- Rewinds a paused pipeline to just before the first message created at or after p_to (tide.relay_position_at):
 -- resumed, it delivers again from that message on.
 CREATE FUNCTION tide.relay_rewind(p_pipeline text, p_to timestamptz, p_note text, p_group text DEFAULT NULL)
@@ -801,12 +814,9 @@ RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
-    c tide.tide_outbox_config;
+    c tide.tide_outbox_config := tide.relay_pipeline_outbox(p_pipeline, g);
     p record;
 BEGIN
-    PERFORM tide.relay_registered(p_pipeline, g);
-    SELECT f.* INTO c FROM tide.relay_consumer_offsets o JOIN tide.tide_outbox_config f USING (outbox_name)
-    WHERE o.relay_group = g AND o.pipeline = p_pipeline LIMIT 1;
     IF p_to IS NULL OR p_to <= c.swept_created_at THEN
         RAISE EXCEPTION 'pg_tide: % is below the retention floor of outbox "%": retention deleted messages created up to %; offset unchanged',
             coalesce(p_to::text, 'NULL'), c.outbox_name, c.swept_created_at USING ERRCODE = 'invalid_parameter_value',
@@ -823,12 +833,10 @@ RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := coalesce(p_group, tide.relay_group());
-    o tide.relay_consumer_offsets;
     p record;
 BEGIN
-    PERFORM tide.relay_registered(p_pipeline, g);
-    SELECT * INTO o FROM tide.relay_consumer_offsets r WHERE r.relay_group = g AND r.pipeline = p_pipeline LIMIT 1;
-    SELECT b.tx, b.id INTO p FROM tide.relay_position_before(o.outbox_name, p_message) b;
+    SELECT b.tx, b.id INTO p
+    FROM tide.relay_position_before((tide.relay_pipeline_outbox(p_pipeline, g)).outbox_name, p_message) b;
     RETURN tide.relay_rewind(p_pipeline, p.tx, p.id, p_note, g);
 END $$;
 
