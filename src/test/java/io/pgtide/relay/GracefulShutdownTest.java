@@ -9,10 +9,10 @@ import io.pgtide.relay.testing.ChildRelay;
 import io.pgtide.relay.testing.Kafka;
 import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.Locks;
+import io.pgtide.relay.testing.Pipelines;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
 import io.pgtide.relay.testing.TestDatabase;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -34,9 +34,7 @@ class GracefulShutdownTest {
     void sigtermMidStreamHandsOverWithNothingLostAndNoDuplicate(@TempDir Path routes) throws Exception {
         try (KafkaBroker broker = KafkaBroker.start(); TestDatabase db = TestDatabase.withOutbox("orders")) {
             Kafka.createTopic(broker.bootstrapServers(), "graceful", 1);
-            Files.writeString(routes.resolve(PIPELINE + ".yaml"), Files.readString(Path.of("routes/orders-to-kafka.yaml"))
-                    .replace("kafka:orders", "kafka:graceful")
-                    .replace("{{kafka.brokers:localhost:9092}}", broker.bootstrapServers()));
+            Pipelines.kafkaPipeline(routes, PIPELINE, "orders", "graceful", broker.bootstrapServers());
             try (ChildRelay child = ChildRelay.start(db, routes, "child", Map.of());
                  Producers producers = Producers.background(db, "orders", 2, 200)) {
                 await(Duration.ofSeconds(60), "the child relay to own the pipeline and deliver", () -> Locks.held(db, "child", PIPELINE) && offset(db, PIPELINE) > 0);
