@@ -1,9 +1,9 @@
 package io.pgtide.relay.bench;
 
 import io.pgtide.relay.testing.MqttMessageCallback;
+import io.pgtide.relay.testing.Names;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -27,7 +27,7 @@ public final class MqttSinkBenchmark {
     }
 
     private static void run(int messages) throws Exception {
-        String prefix = "pg-tide-bench/" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        String prefix = Names.unique("pg-tide-bench/");
         AtomicInteger received = new AtomicInteger();
         MqttClient subscriber = new MqttClient("tcp://127.0.0.1:1883", "pg-tide-bench-sub", new MemoryPersistence());
         // a callback, not subscribe(..., IMqttMessageListener[]): that overload of paho 1.2.5 recurses forever

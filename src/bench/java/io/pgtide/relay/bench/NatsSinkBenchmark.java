@@ -4,12 +4,12 @@ import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.api.StreamConfiguration;
+import io.pgtide.relay.testing.Names;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Backlog drain through examples/routes/orders-to-nats.yaml into a JetStream file stream on the machine's NATS
@@ -28,7 +28,7 @@ public final class NatsSinkBenchmark {
     }
 
     private static void run(int messages) throws Exception {
-        String name = "pgtidebench" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        String name = Names.unique("pgtidebench");
         String subject = "pg-tide-bench." + name;
         try (Connection nats = Nats.connect("nats://127.0.0.1:4222"); TestDatabase db = TestDatabase.withExtension()) {
             JetStreamManagement jsm = nats.jetStreamManagement();

@@ -1,8 +1,8 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.testing.Names;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -22,7 +22,7 @@ public final class RedisSinkBenchmark {
     }
 
     private static void run(int messages) throws Exception {
-        String stream = "pg-tide-bench:" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        String stream = Names.unique("pg-tide-bench:");
         try (RedisClient redis = RedisClient.create("redis://127.0.0.1:6379"); TestDatabase db = TestDatabase.withExtension()) {
             try {
                 Path routes = NatsSinkBenchmark.pipeline("examples/routes/orders-to-redis.yaml",

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgtide.relay.testing.Names;
 import io.pgtide.relay.testing.PgServer;
 import io.pgtide.relay.testing.TestDatabase;
 import java.sql.Connection;
@@ -15,7 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -241,7 +241,7 @@ class InboxTest {
 
     /** A login role of its own (roles are server-wide: never a fixed name), dropped after the test. */
     private String role() throws SQLException {
-        String name = "inbox_test_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        String name = Names.unique("inbox_test_");
         db.execute("CREATE ROLE " + name + " LOGIN PASSWORD 'pw'");
         roles.add(name);
         return name;

@@ -1,7 +1,7 @@
 package io.pgtide.relay.sink;
 
 import static io.pgtide.relay.sink.NatsSinkTest.insertBurst;
-import static io.pgtide.relay.sink.NatsSinkTest.unique;
+import static io.pgtide.relay.testing.Names.unique;
 import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
@@ -51,7 +51,7 @@ class MqttSinkTest {
 
     @Test
     void deliversIdsKeysAndHeadersAsUserPropertiesInOrder(@TempDir Path routes) throws Exception {
-        String prefix = "pg-tide-test/" + unique();
+        String prefix = unique("pg-tide-test/");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
             List<Long> committed = Producers.publish(db, "orders", 4, 600);
@@ -82,7 +82,7 @@ class MqttSinkTest {
 
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
-        String prefix = "pg-tide-test/" + unique();
+        String prefix = unique("pg-tide-test/");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
@@ -124,7 +124,7 @@ class MqttSinkTest {
      */
     @Test
     void aLongCutFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
-        String prefix = "pg-tide-test/" + unique();
+        String prefix = unique("pg-tide-test/");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
@@ -151,7 +151,7 @@ class MqttSinkTest {
 
     @Test
     void anUnknownBrokerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
-        String prefix = "pg-tide-test/" + unique();
+        String prefix = unique("pg-tide-test/");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              LogCapture log = LogCapture.open()) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
@@ -262,7 +262,7 @@ class MqttSinkTest {
         private final MqttClient client;
 
         private Subscriber(String brokerUrl, String prefix) throws MqttException {
-            client = new MqttClient(brokerUrl, "pg-tide-test-" + unique(), new MemoryPersistence());
+            client = new MqttClient(brokerUrl, unique("pg-tide-test-"), new MemoryPersistence());
             client.setCallback(this);
             client.connect(new MqttConnectionOptions());
             client.subscribe(prefix + "/#", 1);

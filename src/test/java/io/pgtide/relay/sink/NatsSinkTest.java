@@ -1,5 +1,6 @@
 package io.pgtide.relay.sink;
 
+import static io.pgtide.relay.testing.Names.unique;
 import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
@@ -30,7 +31,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * examples/routes/orders-to-nats.yaml against the machine's NATS JetStream server: stable ids as
  * {@code Nats-Msg-Id} (a batch delivered twice is stored once), keys and headers, at-least-once through a
  * connection cut and through a stream that refuses publishes for longer than the redelivery budget, order
- * per key, and a bad server address that fails only its own pipeline. Its burst insert and unique names serve
+ * per key, and a bad server address that fails only its own pipeline. Its burst insert serves
  * MqttSinkTest and RedisSinkTest too.
  */
 class NatsSinkTest {
@@ -67,7 +67,7 @@ class NatsSinkTest {
 
     @Test
     void deliversIdsKeysAndHeadersInOrderAndARedeliveredBatchIsStoredOnce(@TempDir Path routes) throws Exception {
-        String name = unique();
+        String name = unique("t");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(name)) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             List<Long> committed = Producers.publish(db, "orders", 4, 600);
@@ -116,7 +116,7 @@ class NatsSinkTest {
 
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique());
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"));
              TcpProxy proxy = TcpProxy.to(NATS_HOST, NATS_PORT)) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + proxy.port());
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
@@ -155,7 +155,7 @@ class NatsSinkTest {
      */
     @Test
     void aStreamRefusingPublishesFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique())) {
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"))) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
                 Producers.publish(db, "orders", 2, 100);
@@ -181,7 +181,7 @@ class NatsSinkTest {
 
     @Test
     void anUnknownServerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique());
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"));
              LogCapture log = LogCapture.open()) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             writePipeline(routes, "orders-to-nowhere", stream.subject, "no-such-host.invalid:4222");
@@ -277,9 +277,5 @@ class NatsSinkTest {
         db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
                 + " SELECT 'orders', 'k' || (g % 10), jsonb_build_object('order', g),"
                 + " jsonb_build_object('type', 'order.created', 'n', g::text) FROM generate_series(1, " + rows + ") g");
-    }
-
-    static String unique() {
-        return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     }
 }

@@ -1,5 +1,6 @@
 package io.pgtide.relay.sink;
 
+import static io.pgtide.relay.testing.Names.unique;
 import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
@@ -26,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -211,7 +211,7 @@ class RabbitMqSinkTest {
         }
 
         static Topology create() throws Exception {
-            return new Topology(unique());
+            return new Topology(unique("t"));
         }
 
         /** Takes up to {@code count} messages off the queue, waiting at most {@code timeout} for them. */
@@ -253,9 +253,5 @@ class RabbitMqSinkTest {
             channel.exchangeDelete(exchange);
             channel.close();
         }
-    }
-
-    static String unique() {
-        return "t" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     }
 }

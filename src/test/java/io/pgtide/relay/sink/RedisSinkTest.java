@@ -1,6 +1,6 @@
 package io.pgtide.relay.sink;
 
-import static io.pgtide.relay.sink.NatsSinkTest.unique;
+import static io.pgtide.relay.testing.Names.unique;
 import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
@@ -60,7 +60,7 @@ class RedisSinkTest {
 
     @Test
     void appendsIdsKeysHeadersAndPayloadsInOrder(@TempDir Path routes) throws Exception {
-        String stream = "pg-tide-test:" + unique();
+        String stream = unique("pg-tide-test:");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream)) {
             db.execute("SELECT tide.outbox_publish('orders', '{\"keyless\": true}')");
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + PORT);
@@ -96,7 +96,7 @@ class RedisSinkTest {
 
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
-        String stream = "pg-tide-test:" + unique();
+        String stream = unique("pg-tide-test:");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + proxy.port());
@@ -133,7 +133,7 @@ class RedisSinkTest {
      */
     @Test
     void errorRepliesHoldTheOffsetAndTheBatchComesAgain(@TempDir Path routes) throws Exception {
-        String stream = "pg-tide-test:" + unique();
+        String stream = unique("pg-tide-test:");
         String parked = stream + ":parked";
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream, parked)) {
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + PORT);
@@ -169,7 +169,7 @@ class RedisSinkTest {
     @Test
     void wrongCredentialsFailOnlyTheirPipelineAndTheErrorNamesTheUrlWithoutThePassword(@TempDir Path routes)
             throws Exception {
-        String stream = "pg-tide-test:" + unique();
+        String stream = unique("pg-tide-test:");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Deleted cleanup = () -> redis.del(stream);
              LogCapture log = LogCapture.open()) {
             writePipeline(routes, "orders-to-redis", stream, "redis://" + HOST + ":" + PORT);

@@ -8,7 +8,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /** A fresh database of its own on a test server (by default the shared one), dropped on close. */
 public record TestDatabase(DatabaseServer server, String name) implements AutoCloseable {
@@ -20,7 +19,7 @@ public record TestDatabase(DatabaseServer server, String name) implements AutoCl
 
     /** A new empty database on the given server. */
     public static TestDatabase create(DatabaseServer server) throws SQLException {
-        String name = "tide_test_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        String name = Names.unique("tide_test_");
         try (Connection c = server.connect("postgres"); Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
         }
