@@ -24,7 +24,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.client.MqttClient;
@@ -86,33 +85,12 @@ class MqttSinkTest {
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
-                 Producers producers = Producers.background(db, "orders", 2, 100)) {
-                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-mqtt") > 0);
-                Thread.sleep(1000);
-
-                proxy.cut();
-                Thread.sleep(1500);
-                long stalled = offset(db, "orders-to-mqtt");
-                List<Long> acknowledged = OutboxRows.of(db, "orders").upTo(stalled);
-                // the subscriber is connected directly: what the broker acknowledged reaches it within moments
-                await(Duration.ofSeconds(2), "every message up to the offset at the subscriber",
-                        () -> new HashSet<>(subscriber.ids()).containsAll(acknowledged));
-                Thread.sleep(2500);
-                assertEquals(stalled, offset(db, "orders-to-mqtt"), "the offset does not move while the broker is cut off");
-                assertTrue(lastRow(db, "orders") > stalled, "messages kept coming during the outage");
-                proxy.restore();
-
-                List<Long> committed = producers.stop();
-                long last = lastRow(db, "orders");
-                await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
-                        () -> offset(db, "orders-to-mqtt") == last);
-                Thread.sleep(500);
-                Set<Long> lost = new HashSet<>(committed);
-                lost.removeAll(subscriber.ids());
-                assertTrue(lost.isEmpty(), lost.size() + " of " + committed.size() + " messages lost");
-                OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
-            }
+            // the subscriber is connected directly: what the broker acknowledged reaches it within moments
+            List<Long> committed = ConnectionCut.run(db, routes, "orders-to-mqtt", proxy, "Mosquitto",
+                    Duration.ofSeconds(2), subscriber::ids);
+            Thread.sleep(500);
+            OutboxRows.assertNoneLost(committed, subscriber.ids());
+            OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
         }
     }
 

@@ -119,31 +119,13 @@ class NatsSinkTest {
         try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"));
              TcpProxy proxy = TcpProxy.to(NATS_HOST, NATS_PORT)) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + proxy.port());
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay");
-                 Producers producers = Producers.background(db, "orders", 2, 100)) {
-                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-nats") > 0);
-                Thread.sleep(1000);
-
-                proxy.cut();
-                Thread.sleep(1500);
-                long stalled = offset(db, "orders-to-nats");
-                assertTrue(stream.ids().containsAll(OutboxRows.of(db, "orders").upTo(stalled)),
-                        "every message up to the offset was acknowledged by the stream");
-                Thread.sleep(3000);
-                assertEquals(stalled, offset(db, "orders-to-nats"), "the offset does not move while NATS is cut off");
-                assertTrue(lastRow(db, "orders") > stalled, "messages kept coming during the outage");
-                proxy.restore();
-
-                List<Long> committed = producers.stop();
-                long last = lastRow(db, "orders");
-                await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
-                        () -> offset(db, "orders-to-nats") == last);
-                List<Long> delivered = stream.pgTideIds();
-                OutboxRows.assertNoneLost(committed, delivered);
-                assertEquals(delivered.size(), new HashSet<>(delivered).size(),
-                        "publishes repeated around the cut were deduplicated by Nats-Msg-Id");
-                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
-            }
+            List<Long> committed = ConnectionCut.run(db, routes, "orders-to-nats", proxy, "NATS", Duration.ZERO,
+                    stream::ids);
+            List<Long> delivered = stream.pgTideIds();
+            OutboxRows.assertNoneLost(committed, delivered);
+            assertEquals(delivered.size(), new HashSet<>(delivered).size(),
+                    "publishes repeated around the cut were deduplicated by Nats-Msg-Id");
+            OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
         }
     }
 
