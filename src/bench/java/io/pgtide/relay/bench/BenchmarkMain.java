@@ -1,6 +1,14 @@
 package io.pgtide.relay.bench;
 
-/** Runs a sink benchmark's body with -Dbench.messages and turns its outcome into an exit status for its main. */
+import io.pgtide.relay.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * What the sink benchmarks share: their main, which runs the body with -Dbench.messages and exits with its
+ * outcome; the backlog drain through an example pipeline pointed at the machine's broker; and the report.
+ */
 public final class BenchmarkMain {
 
     private BenchmarkMain() {
@@ -12,14 +20,34 @@ public final class BenchmarkMain {
         void run(int messages) throws Exception;
     }
 
-    /** 0 when the body finished, 1 when it failed (its stack trace printed). */
-    public static int run(Body body) {
+    /** Runs the body and exits: 0 when it finished, 1 when it failed (its stack trace printed). */
+    public static void exit(Body body) {
+        int status = 0;
         try {
             body.run(Integer.getInteger("bench.messages", 20_000));
-            return 0;
         } catch (Throwable e) {
             e.printStackTrace();
-            return 1;
+            status = 1;
         }
+        // exit, also on failure: the client's threads would keep exec:java waiting
+        System.exit(status);
+    }
+
+    /**
+     * Fills the backlog with {@code messages} and drains it through examples/routes/{@code pipeline}.yaml with two
+     * texts replaced (the target and the address); returns msg/s from the first advanced offset to the last row.
+     */
+    static double drain(TestDatabase db, int messages, String pipeline, String target, String benchTarget,
+                        String address, String benchAddress) throws Exception {
+        Path routes = Files.createTempDirectory("bench-routes");
+        Files.writeString(routes.resolve("bench.yaml"), Files.readString(Path.of("examples/routes/" + pipeline + ".yaml"))
+                .replace(target, benchTarget).replace(address, benchAddress));
+        Backlog.fill(db, messages);
+        return Backlog.drainRate(db, routes, pipeline);
+    }
+
+    static void report(String what, int messages, double rate, String check) {
+        System.out.printf(Locale.ROOT, "%nbacklog drain %s, 1 KiB JSON%n", what);
+        System.out.printf(Locale.ROOT, "  %,d msgs  %,.0f msg/s  (%s)%n", messages, rate, check);
     }
 }

@@ -3,7 +3,6 @@ package io.pgtide.relay.bench;
 import io.pgtide.relay.testing.MqttMessageCallback;
 import io.pgtide.relay.testing.Names;
 import io.pgtide.relay.testing.TestDatabase;
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -22,8 +21,7 @@ public final class MqttSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        // exit, also on failure: the client's threads would keep exec:java waiting
-        System.exit(BenchmarkMain.run(MqttSinkBenchmark::run));
+        BenchmarkMain.exit(MqttSinkBenchmark::run);
     }
 
     private static void run(int messages) throws Exception {
@@ -40,17 +38,15 @@ public final class MqttSinkBenchmark {
         subscriber.connect(new MqttConnectionOptions());
         subscriber.subscribe(prefix + "/#", 1);
         try (TestDatabase db = TestDatabase.withExtension()) {
-            Path routes = NatsSinkBenchmark.pipeline("examples/routes/orders-to-mqtt.yaml",
-                    "\"orders/${header.pg_tide_key}\"", "\"" + prefix + "/${header.pg_tide_key}\"",
-                    "{{mqtt.brokerUrl:tcp://localhost:1883}}", "tcp://127.0.0.1:1883");
-            Backlog.fill(db, messages);
-            double rate = Backlog.drainRate(db, routes, "orders-to-mqtt");
+            double rate = BenchmarkMain.drain(db, messages, "orders-to-mqtt", "\"orders/${header.pg_tide_key}\"",
+                    "\"" + prefix + "/${header.pg_tide_key}\"", "{{mqtt.brokerUrl:tcp://localhost:1883}}",
+                    "tcp://127.0.0.1:1883");
             // the subscriber trails the relay: wait until its count stops moving (Mosquitto drops QoS 1 messages
             // beyond max_queued_messages, 1000 by default, for a subscriber that falls behind)
             for (int seen = -1; seen != received.get(); Thread.sleep(1000)) {
                 seen = received.get();
             }
-            NatsSinkBenchmark.report("outbox -> MQTT 5 (Mosquitto, QoS 1, topic per key, user properties)", messages,
+            BenchmarkMain.report("outbox -> MQTT 5 (Mosquitto, QoS 1, topic per key, user properties)", messages,
                     rate, received.get() + " messages at the subscriber");
         } finally {
             subscriber.disconnect();

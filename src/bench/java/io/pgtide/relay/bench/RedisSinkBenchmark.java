@@ -2,7 +2,6 @@ package io.pgtide.relay.bench;
 
 import io.pgtide.relay.testing.Names;
 import io.pgtide.relay.testing.TestDatabase;
-import java.nio.file.Path;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -17,20 +16,16 @@ public final class RedisSinkBenchmark {
     }
 
     public static void main(String[] args) {
-        // exit, also on failure: the client's threads would keep exec:java waiting
-        System.exit(BenchmarkMain.run(RedisSinkBenchmark::run));
+        BenchmarkMain.exit(RedisSinkBenchmark::run);
     }
 
     private static void run(int messages) throws Exception {
         String stream = Names.unique("pg-tide-bench:");
         try (RedisClient redis = RedisClient.create("redis://127.0.0.1:6379"); TestDatabase db = TestDatabase.withExtension()) {
             try {
-                Path routes = NatsSinkBenchmark.pipeline("examples/routes/orders-to-redis.yaml",
-                        "\"pg-tide:orders\"", "\"" + stream + "\"",
-                        "{{redis.url:redis://localhost:6379}}", "redis://127.0.0.1:6379");
-                Backlog.fill(db, messages);
-                double rate = Backlog.drainRate(db, routes, "orders-to-redis");
-                NatsSinkBenchmark.report("outbox -> Redis stream (XADD per message, pipelined per batch)", messages, rate,
+                double rate = BenchmarkMain.drain(db, messages, "orders-to-redis", "\"pg-tide:orders\"",
+                        "\"" + stream + "\"", "{{redis.url:redis://localhost:6379}}", "redis://127.0.0.1:6379");
+                BenchmarkMain.report("outbox -> Redis stream (XADD per message, pipelined per batch)", messages, rate,
                         redis.xlen(stream) + " entries in the stream");
             } finally {
                 redis.del(stream);
