@@ -45,35 +45,25 @@ public final class PartitionBenchmark {
         }
     }
 
-    /** Drains the backlog with a new pipeline of {@code partitions} on {@code relays} relay processes; prints it. */
+    /**
+     * Drains the backlog with a new pipeline of {@code partitions} on {@code relays} relay processes, then again with
+     * a second new pipeline in the same, now warm, processes (the first one's file removed, so the relays share only
+     * the second's partitions); prints both.
+     */
     private static void run(TestDatabase db, KafkaBroker broker, String pipeline, int partitions, int relays,
             int messages, double limit) throws Exception {
         Path routes = Files.createTempDirectory("bench-partitions");
-        Kafka.createTopic(broker.bootstrapServers(), pipeline, 1);
-        Path file = Pipelines.kafkaPipeline(routes, pipeline, "orders", pipeline, broker.bootstrapServers());
-        if (partitions > 1) {
-            Files.writeString(file, Files.readString(file).replace("tide:orders", "tide:orders?partitions=" + partitions));
-        }
-        String left = "SELECT coalesce(sum(pending), -1)::bigint FROM tide.consumer_lag WHERE '" + pipeline
-                + "' IN (pipeline, partition_of)";
-        String advanced = "SELECT count(*) FILTER (WHERE last_id > 0) FROM tide.relay_consumer_offsets WHERE '" + pipeline
-                + "' IN (pipeline, partition_of)";
         List<ChildRelay> started = new ArrayList<>();
         try {
+            Path cold = pipelineFile(routes, broker, pipeline, partitions);
             for (int r = 0; r < relays; r++) {
                 started.add(ChildRelay.startAsShipped(db, routes, pipeline + "-" + r,
                         Map.of(RelaySettings.POOL_SIZE.name(), String.valueOf(2 * partitions + 4))));
             }
-            Backlog.waitAbove(db, advanced, partitions - 1);
-            double cpuBefore = cpu(started);
-            long start = System.nanoTime();
-            long leftAtStart = db.queryOne(Long.class, left);
-            Backlog.waitAbove(db, "SELECT -(" + left + ")", -1);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            double rate = leftAtStart / seconds;
-            double cpuMicros = (cpu(started) - cpuBefore) * 1e6 / leftAtStart;
-            System.out.printf(Locale.ROOT, "  %-14s %d partition(s), %d relay(s) %,9.0f msg/s  %3.0f %% of the limit"
-                    + "  relay CPU %,5.1f us/msg%n", pipeline, partitions, relays, rate, 100 * rate / limit, cpuMicros);
+            drain(db, started, pipeline, partitions, relays, "cold", limit);
+            Files.delete(cold);
+            pipelineFile(routes, broker, pipeline + "-warm", partitions);
+            drain(db, started, pipeline + "-warm", partitions, relays, "warm", limit);
         } catch (Exception e) {
             System.out.printf(Locale.ROOT, "  %s failed: %s%n", pipeline, e);
         } finally {
@@ -81,6 +71,33 @@ public final class PartitionBenchmark {
                 relay.close();
             }
         }
+    }
+
+    private static Path pipelineFile(Path routes, KafkaBroker broker, String pipeline, int partitions) throws Exception {
+        Kafka.createTopic(broker.bootstrapServers(), pipeline, 1);
+        Path file = Pipelines.kafkaPipeline(routes, pipeline, "orders", pipeline, broker.bootstrapServers());
+        if (partitions > 1) {
+            Files.writeString(file, Files.readString(file).replace("tide:orders", "tide:orders?partitions=" + partitions));
+        }
+        return file;
+    }
+
+    /** Waits for every partition's first advance, then measures until none has a message left; prints the rate. */
+    private static void drain(TestDatabase db, List<ChildRelay> relays, String pipeline, int partitions, int relayCount,
+            String pass, double limit) throws Exception {
+        String left = "SELECT coalesce(sum(pending), -1)::bigint FROM tide.consumer_lag WHERE '" + pipeline
+                + "' IN (pipeline, partition_of)";
+        String advanced = "SELECT count(*) FILTER (WHERE last_id > 0) FROM tide.relay_consumer_offsets WHERE '" + pipeline
+                + "' IN (pipeline, partition_of)";
+        Backlog.waitAbove(db, advanced, partitions - 1);
+        double cpuBefore = cpu(relays);
+        long start = System.nanoTime();
+        long leftAtStart = db.queryOne(Long.class, left);
+        Backlog.waitAbove(db, "SELECT -(" + left + ")", -1);
+        double rate = leftAtStart / ((System.nanoTime() - start) / 1e9);
+        double cpuMicros = (cpu(relays) - cpuBefore) * 1e6 / leftAtStart;
+        System.out.printf(Locale.ROOT, "  %-18s %d partition(s), %d relay(s), %s %,9.0f msg/s  %3.0f %% of the limit"
+                + "  relay CPU %,5.1f us/msg%n", pipeline, partitions, relayCount, pass, rate, 100 * rate / limit, cpuMicros);
     }
 
     private static double cpu(List<ChildRelay> relays) {
