@@ -28,11 +28,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * LogAppendTime; acks=all on one broker acknowledges at that append). Prints p50/p99/max for the shipped
  * pipeline (woken by the outbox's notifications) and for the same pipeline polling on its delay only.
  * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.LatencyBenchmark
- *     [-Dbench.rate=1000 -Dbench.seconds=60 -Dbench.baselineSeconds=15]</pre>
+ *     [-Dbench.rate=1000 -Dbench.seconds=60 -Dbench.baselineSeconds=15 -Dbench.publishers=8 -Dbench.warmupSeconds=5]</pre>
  */
 public final class LatencyBenchmark {
 
-    private static final int PRODUCERS = 4;
+    /** Publishing sessions, each committing one message per transaction at its share of the rate. */
+    private static final int PRODUCERS = Integer.getInteger("bench.publishers", 8);
+    /** Seconds published before the measured ones, so that the relay's start and first compilations are not counted. */
+    private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmupSeconds", 5);
 
     /** Latencies in milliseconds over the messages of one run. */
     record Figures(int messages, double seconds, long p50, long p99, long max) {
@@ -76,10 +79,11 @@ public final class LatencyBenchmark {
         try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             try (RelayHarness relay = RelayHarness.start(db, routes, "latency")) {
                 Pipelines.await(Duration.ofSeconds(30), "the pipeline's first poll", () -> Pipelines.offset(db, "latency") >= 0);
-                Map<Long, Long> committedAt = publish(db, rate, seconds);
+                long measuredFrom = System.currentTimeMillis() + WARMUP_SECONDS * 1000L;
+                Map<Long, Long> committedAt = publish(db, rate, WARMUP_SECONDS + seconds);
                 long last = Pipelines.lastRow(db, "orders");
                 Pipelines.await(Duration.ofSeconds(60), "every message", () -> Pipelines.offset(db, "latency") == last);
-                long[] latencies = latencies(broker, topic, committedAt);
+                long[] latencies = latencies(broker, topic, committedAt, measuredFrom);
                 return new Figures(latencies.length, seconds, percentile(latencies, 0.50), percentile(latencies, 0.99),
                         latencies[latencies.length - 1]);
             }
@@ -122,12 +126,14 @@ public final class LatencyBenchmark {
         return committedAt;
     }
 
-    /** Sorted milliseconds from commit to the broker's append time of each record. */
-    private static long[] latencies(KafkaBroker broker, String topic, Map<Long, Long> committedAt) {
+    /** Sorted milliseconds from commit to the broker's append time of each record committed from {@code measuredFrom} on. */
+    private static long[] latencies(KafkaBroker broker, String topic, Map<Long, Long> committedAt, long measuredFrom) {
         List<ConsumerRecord<String, String>> records = Kafka.readAll(broker.bootstrapServers(), topic, committedAt.size(),
                 Duration.ofSeconds(60));
         long[] latencies = records.stream()
-                .mapToLong(r -> r.timestamp() - committedAt.get(Long.parseLong(Kafka.header(r, "pg_tide_id"))))
+                .map(r -> new long[] {r.timestamp(), committedAt.get(Long.parseLong(Kafka.header(r, "pg_tide_id")))})
+                .filter(times -> times[1] >= measuredFrom)
+                .mapToLong(times -> times[0] - times[1])
                 .toArray();
         Arrays.sort(latencies);
         return latencies;
