@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.DoubleSupplier;
 
 /** Fills an outbox with a backlog in one statement and times a relay draining it, for the sink benchmarks. */
 public final class Backlog {
@@ -74,17 +75,31 @@ public final class Backlog {
      * once until none has a message left, counting what the partitions' offsets passed meanwhile.
      */
     public static double drainRate(TestDatabase db, Path routes, String pipeline, int partitions) throws Exception {
-        String advanced = "SELECT count(*) FILTER (WHERE last_id > 0) FROM tide.relay_consumer_offsets"
-                + " WHERE partition_of = '" + pipeline + "'";
-        String left = "SELECT coalesce(sum(pending), 0)::bigint FROM tide.consumer_lag WHERE partition_of = '" + pipeline + "'";
         try (RelayHarness relay = RelayHarness.start(db, routes, "bench",
                 Map.of(RelaySettings.POOL_SIZE.name(), String.valueOf(2 * partitions + 4)))) {
-            waitAbove(db, advanced, partitions - 1);
-            long start = System.nanoTime();
-            long leftAtStart = db.queryOne(Long.class, left);
-            waitAbove(db, "SELECT -(" + left + ")", -1);
-            return leftAtStart / ((System.nanoTime() - start) / 1e9);
+            return drainPartitions(db, pipeline, partitions, () -> 0).rate();
         }
+    }
+
+    /** A drain of a running pipeline: msg/s, and the CPU seconds {@code cpu} counted meanwhile per message. */
+    record Drain(double rate, double cpuMicrosPerMessage) {
+    }
+
+    /**
+     * Waits until every partition of the running pipeline (1 for a pipeline not partitioned) has advanced once, then
+     * measures until none has a message left; {@code cpu} reads the CPU seconds of the processes that do the work.
+     */
+    static Drain drainPartitions(TestDatabase db, String pipeline, int partitions, DoubleSupplier cpu) throws Exception {
+        String which = " WHERE '" + pipeline + "' IN (pipeline, partition_of)";
+        String left = "SELECT coalesce(sum(pending), -1)::bigint FROM tide.consumer_lag" + which;
+        waitAbove(db, "SELECT count(*) FILTER (WHERE last_id > 0) FROM tide.relay_consumer_offsets" + which,
+                partitions - 1);
+        double cpuBefore = cpu.getAsDouble();
+        long start = System.nanoTime();
+        long leftAtStart = db.queryOne(Long.class, left);
+        waitAbove(db, "SELECT -(" + left + ")", -1);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Drain(leftAtStart / seconds, (cpu.getAsDouble() - cpuBefore) * 1e6 / leftAtStart);
     }
 
     /**

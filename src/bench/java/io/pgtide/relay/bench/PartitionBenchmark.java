@@ -82,22 +82,13 @@ public final class PartitionBenchmark {
         return file;
     }
 
-    /** Waits for every partition's first advance, then measures until none has a message left; prints the rate. */
+    /** Measures the running pipeline's drain (Backlog.drainPartitions) and prints it. */
     private static void drain(TestDatabase db, List<ChildRelay> relays, String pipeline, int partitions, int relayCount,
             String pass, double limit) throws Exception {
-        String left = "SELECT coalesce(sum(pending), -1)::bigint FROM tide.consumer_lag WHERE '" + pipeline
-                + "' IN (pipeline, partition_of)";
-        String advanced = "SELECT count(*) FILTER (WHERE last_id > 0) FROM tide.relay_consumer_offsets WHERE '" + pipeline
-                + "' IN (pipeline, partition_of)";
-        Backlog.waitAbove(db, advanced, partitions - 1);
-        double cpuBefore = cpu(relays);
-        long start = System.nanoTime();
-        long leftAtStart = db.queryOne(Long.class, left);
-        Backlog.waitAbove(db, "SELECT -(" + left + ")", -1);
-        double rate = leftAtStart / ((System.nanoTime() - start) / 1e9);
-        double cpuMicros = (cpu(relays) - cpuBefore) * 1e6 / leftAtStart;
+        Backlog.Drain drain = Backlog.drainPartitions(db, pipeline, partitions, () -> cpu(relays));
         System.out.printf(Locale.ROOT, "  %-18s %d partition(s), %d relay(s), %s %,9.0f msg/s  %3.0f %% of the limit"
-                + "  relay CPU %,5.1f us/msg%n", pipeline, partitions, relayCount, pass, rate, 100 * rate / limit, cpuMicros);
+                + "  relay CPU %,5.1f us/msg%n", pipeline, partitions, relayCount, pass, drain.rate(),
+                100 * drain.rate() / limit, drain.cpuMicrosPerMessage());
     }
 
     private static double cpu(List<ChildRelay> relays) {
