@@ -35,8 +35,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * 0 hours, so that the relay's sweep deletes what every pipeline has passed all the time. One line a minute:
  * publish and delivery rates, commit → broker append p50/p99/max (the topic stamps LogAppendTime; acks=all on one
  * broker acknowledges at that append), the outbox table's size, its index's, dead tuples, and the relay's mean
- * batch time (poll to offset advance). At the end: lost and duplicated messages. Goal: after the first minutes,
- * size flat within ±20 %, no upward trend in p99, nothing lost. {@code -Dbench.partitionXids=N} runs it on partitioned
+ * batch time (poll to offset advance); sizes are the largest of the minute's samples, one every 10 s. At the end:
+ * lost and duplicated messages. Goal: after the first minutes, size flat within ±20 %, no upward trend in p99, nothing lost. {@code -Dbench.partitionXids=N} runs it on partitioned
  * storage (ADR 14), partitions of N transaction ids dropped by the same schedule; sizes then sum every partition.
  * <pre>mvn -q -Pbench test-compile exec:java -Dexec.mainClass=io.pgtide.relay.bench.SoakBenchmark
  *     [-Dbench.rate=2000] [-Dbench.minutes=30] [-Dbench.publishers=8] [-Dbench.perTx=1] [-Dbench.sweepSeconds=30]
@@ -46,6 +46,8 @@ public final class SoakBenchmark {
 
     private static final String TOPIC = "soak";
     private static final String PIPELINE = "soak";
+    /** How often the storage is measured; a minute's line shows the largest of its samples (partition drops saw-tooth). */
+    private static final long SAMPLE_MILLIS = 10_000;
 
     private final TestDatabase db;
     private final AtomicBoolean publishing = new AtomicBoolean(true);
@@ -111,16 +113,23 @@ public final class SoakBenchmark {
             work.add(threads.submit(() -> publish(first, txNanos, perTx)));
         }
         System.out.println("  min  published/s delivered/s   p50 ms   p99 ms   max ms   table MiB  index MiB  dead tuples"
-                + "  batch ms");
+                + "  batch ms   (storage: the largest of the minute's samples, one every 10 s)");
         double[] batch = batchTotals(relay);
         long deliveredBefore = 0;
         for (int m = 1; m <= minutes; m++) {
-            Thread.sleep(Math.max(0, (start + m * 60_000_000_000L - System.nanoTime()) / 1_000_000));
+            long[] largest = new long[3];
+            for (long end = start + m * 60_000_000_000L; System.nanoTime() < end; ) {
+                Thread.sleep(Math.max(0, Math.min(SAMPLE_MILLIS, (end - System.nanoTime()) / 1_000_000)));
+                long[] size = storage();
+                if (size[0] + size[1] > largest[0] + largest[1]) {
+                    largest = size;
+                }
+            }
             Minute ended = minute;
             minute = new Minute();
             long deliveredNow = deliveredCount();
             double[] batchNow = batchTotals(relay);
-            print(m, ended, deliveredNow - deliveredBefore, (batchNow[0] - batch[0]) / Math.max(1, batchNow[1] - batch[1]));
+            print(m, ended, largest, deliveredNow - deliveredBefore, (batchNow[0] - batch[0]) / Math.max(1, batchNow[1] - batch[1]));
             deliveredBefore = deliveredNow;
             batch = batchNow;
         }
@@ -145,18 +154,23 @@ public final class SoakBenchmark {
                 deliveredCount(), lost.cardinality(), duplicates.get());
     }
 
-    private void print(int m, Minute ended, long deliveredInMinute, double batchSeconds) throws Exception {
+    private void print(int m, Minute ended, long[] largest, long deliveredInMinute, double batchSeconds) {
         long[] sorted = ended.sorted();
+        System.out.printf(Locale.ROOT, "  %3d  %,11.0f %,11.0f %8d %8d %8d %11.1f %10.1f %12d %9.1f%n", m,
+                ended.published.get() / 60.0, deliveredInMinute / 60.0, percentile(sorted, 0.50),
+                percentile(sorted, 0.99), sorted.length == 0 ? -1 : sorted[sorted.length - 1],
+                largest[0] / 1048576.0, largest[1] / 1048576.0, largest[2], batchSeconds * 1000);
+    }
+
+    /** The outbox's storage now, every partition of the partitioned form included: table bytes, index bytes, dead tuples. */
+    private long[] storage() throws Exception {
         try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
                 "SELECT sum(pg_relation_size(s.relid)), sum(pg_indexes_size(s.relid)), sum(s.n_dead_tup)"
                         + " FROM pg_stat_user_tables s WHERE s.relid = 'tide.tide_outbox_messages'::regclass"
                         + " OR s.relid IN (SELECT relid FROM pg_partition_tree('tide.tide_outbox_partitioned') WHERE isleaf)");
              ResultSet rs = ps.executeQuery()) {
             rs.next();
-            System.out.printf(Locale.ROOT, "  %3d  %,11.0f %,11.0f %8d %8d %8d %11.1f %10.1f %12d %9.1f%n", m,
-                    ended.published.get() / 60.0, deliveredInMinute / 60.0, percentile(sorted, 0.50),
-                    percentile(sorted, 0.99), sorted.length == 0 ? -1 : sorted[sorted.length - 1],
-                    rs.getLong(1) / 1048576.0, rs.getLong(2) / 1048576.0, rs.getLong(3), batchSeconds * 1000);
+            return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
         }
     }
 
