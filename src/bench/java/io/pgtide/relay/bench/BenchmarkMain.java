@@ -1,13 +1,14 @@
 package io.pgtide.relay.bench;
 
+import io.pgtide.relay.testing.KafkaBroker;
 import io.pgtide.relay.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * What the sink benchmarks share: their main, which runs the body with -Dbench.messages and exits with its
- * outcome; the backlog drain through an example pipeline pointed at the machine's broker; and the report.
+ * What the benchmarks share: their main, which runs the body (with -Dbench.messages, or a Kafka broker) and
+ * exits with its outcome; the backlog drain through an example pipeline pointed at the machine's broker; and the report.
  */
 public final class BenchmarkMain {
 
@@ -20,11 +21,35 @@ public final class BenchmarkMain {
         void run(int messages) throws Exception;
     }
 
+    /** The body of a benchmark that drives a Kafka broker. */
+    @FunctionalInterface
+    public interface OnBroker {
+        void run(KafkaBroker broker) throws Exception;
+    }
+
+    @FunctionalInterface
+    private interface Work {
+        void run() throws Exception;
+    }
+
     /** Runs the body and exits: 0 when it finished, 1 when it failed (its stack trace printed). */
     public static void exit(Body body) {
+        exitAfter(() -> body.run(Integer.getInteger("bench.messages", 20_000)));
+    }
+
+    /** Starts a Kafka broker on loopback, runs the body with it, stops the broker and exits as {@link #exit} does. */
+    public static void withBroker(OnBroker body) {
+        exitAfter(() -> {
+            try (KafkaBroker broker = KafkaBroker.start()) {
+                body.run(broker);
+            }
+        });
+    }
+
+    private static void exitAfter(Work work) {
         int status = 0;
         try {
-            body.run(Integer.getInteger("bench.messages", 20_000));
+            work.run();
         } catch (Throwable e) {
             e.printStackTrace();
             status = 1;

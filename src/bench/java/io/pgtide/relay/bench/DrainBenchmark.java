@@ -113,12 +113,8 @@ public final class DrainBenchmark {
     private DrainBenchmark() {
     }
 
-    public static void main(String[] args) throws Exception {
-        try (KafkaBroker broker = KafkaBroker.start()) {
-            run(broker, Integer.getInteger("bench.messages", 200_000));
-        }
-        // exit: the broker's and the clients' threads would keep exec:java waiting
-        System.exit(0);
+    public static void main(String[] args) {
+        BenchmarkMain.withBroker(broker -> run(broker, Integer.getInteger("bench.messages", 200_000)));
     }
 
     /**

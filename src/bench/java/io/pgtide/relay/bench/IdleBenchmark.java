@@ -60,11 +60,9 @@ public final class IdleBenchmark {
     private IdleBenchmark() {
     }
 
-    public static void main(String[] args) throws Exception {
-        try (KafkaBroker broker = KafkaBroker.start()) {
-            measure(broker, Integer.getInteger("bench.pipelines", 50), Integer.getInteger("bench.seconds", 30)).print();
-        }
-        System.exit(0);
+    public static void main(String[] args) {
+        BenchmarkMain.withBroker(broker -> measure(broker, Integer.getInteger("bench.pipelines", 50),
+                Integer.getInteger("bench.seconds", 30)).print());
     }
 
     static Figures measure(KafkaBroker broker, int pipelines, int seconds) throws Exception {

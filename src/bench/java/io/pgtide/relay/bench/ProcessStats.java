@@ -1,8 +1,10 @@
 package io.pgtide.relay.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** CPU time and resident memory of a process on this machine, read from /proc (Linux). */
 public final class ProcessStats {
@@ -22,6 +24,41 @@ public final class ProcessStats {
             return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
         } catch (IOException | RuntimeException gone) {
             return 0;
+        }
+    }
+
+    /** User plus system CPU seconds used so far by every process of this command name (as /proc/[pid]/comm has it). */
+    public static double cpuSecondsOf(String command) {
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            return processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .filter(p -> command.equals(firstLine(p.resolve("comm"))))
+                    .mapToDouble(p -> cpuSeconds(Long.parseLong(p.getFileName().toString())))
+                    .sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The machine's CPU seconds so far, summed over its cores: {busy, all}; busy leaves out idle and I/O wait. */
+    public static double[] machineCpuSeconds() {
+        try {
+            String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            double all = 0;
+            for (int i = 1; i < Math.min(fields.length, 9); i++) {   // user to steal; guests are counted in user
+                all += Long.parseLong(fields[i]);
+            }
+            double idle = Long.parseLong(fields[4]) + Long.parseLong(fields[5]);
+            return new double[] {(all - idle) / TICKS_PER_SECOND, all / TICKS_PER_SECOND};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String firstLine(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException | RuntimeException gone) {
+            return "";
         }
     }
 

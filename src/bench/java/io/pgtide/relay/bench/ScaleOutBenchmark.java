@@ -46,11 +46,9 @@ public final class ScaleOutBenchmark {
     private ScaleOutBenchmark() {
     }
 
-    public static void main(String[] args) throws Exception {
-        try (KafkaBroker broker = KafkaBroker.start()) {
-            measure(broker, Integer.getInteger("bench.messages", 200_000), Integer.getInteger("bench.pipelines", 4)).print();
-        }
-        System.exit(0);
+    public static void main(String[] args) {
+        BenchmarkMain.withBroker(broker -> measure(broker, Integer.getInteger("bench.messages", 200_000),
+                Integer.getInteger("bench.pipelines", 4)).print());
     }
 
     static Figures measure(KafkaBroker broker, int messages, int pipelines) throws Exception {

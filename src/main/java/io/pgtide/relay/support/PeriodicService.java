@@ -36,6 +36,11 @@ public abstract class PeriodicService extends ServiceSupport implements CamelCon
         this.tickFirst = tickFirst;
     }
 
+    /** The pause between ticks, for a subclass that judges how fresh its last tick is. */
+    protected Duration interval() {
+        return interval;
+    }
+
     /** Work that may fail, as a tick runs it. */
     @FunctionalInterface
     public interface Task {
@@ -54,10 +59,6 @@ public abstract class PeriodicService extends ServiceSupport implements CamelCon
 
     /** One round of work; an interrupt asks a long one to end. */
     protected abstract void tick() throws Exception;
-
-    public Duration interval() {
-        return interval;
-    }
 
     @Override
     public CamelContext getCamelContext() {

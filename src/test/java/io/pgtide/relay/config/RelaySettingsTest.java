@@ -161,25 +161,16 @@ class RelaySettingsTest {
         assertNames(e, "PG_TIDE_POSTGRES_URL_FILE");
     }
 
-    @Test
-    void invalidUrlInFileFailsNamingFileSettingWithoutPassword() throws IOException {
-        Path file = secretFile("uri", "mysql://app:Zq9filePw@db/app\n");
+    @ParameterizedTest
+    @ValueSource(strings = {"mysql://app:Zq9filePw@db/app\n", "\n"})
+    void invalidOrEmptyUrlInFileFailsNamingFileSettingWithoutPassword(String content) throws IOException {
+        Path file = secretFile("uri", content);
         env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
 
         SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
 
         assertNames(e, "PG_TIDE_RELAY_POSTGRES_URL_FILE");
         assertFalse(e.getMessage().contains("Zq9filePw"), e.getMessage());
-    }
-
-    @Test
-    void emptyUrlFileFails() throws IOException {
-        Path file = secretFile("uri", "\n");
-        env.put(RelaySettings.POSTGRES_URL.name() + "_FILE", file.toString());
-
-        SettingException e = assertThrows(SettingException.class, () -> settings().postgresUrl());
-
-        assertNames(e, "PG_TIDE_RELAY_POSTGRES_URL_FILE");
     }
 
     @Test
@@ -331,20 +322,16 @@ class RelaySettingsTest {
     }
 
     @Test
-    void camelCliOnByDefaultAndOffOnlyWhenSaid() {
-        assertTrue(settings().value(RelaySettings.CAMEL_CLI));
-        env.put(RelaySettings.CAMEL_CLI.name(), "FALSE");
-        assertFalse(settings().value(RelaySettings.CAMEL_CLI));
-        env.put(RelaySettings.CAMEL_CLI.name(), "no");
-        assertNames(assertThrows(SettingException.class, () -> settings().value(RelaySettings.CAMEL_CLI)), "PG_TIDE_CAMEL_CLI");
+    void flagsKeepTheirDefaultUntilSetAndTakeOnlyTrueOrFalse() {
+        assertFlag(RelaySettings.CAMEL_CLI, true, "FALSE", "no");
+        assertFlag(RelaySettings.TRACING, false, "true", "on");
     }
 
-    @Test
-    void tracingOffByDefaultAndOnOnlyWhenSaid() {
-        assertFalse(settings().value(RelaySettings.TRACING));
-        env.put(RelaySettings.TRACING.name(), "true");
-        assertTrue(settings().value(RelaySettings.TRACING));
-        env.put(RelaySettings.TRACING.name(), "on");
-        assertNames(assertThrows(SettingException.class, () -> settings().value(RelaySettings.TRACING)), "PG_TIDE_TRACING");
+    private void assertFlag(Setting<Boolean> flag, boolean byDefault, String other, String refused) {
+        assertEquals(byDefault, settings().value(flag));
+        env.put(flag.name(), other);
+        assertEquals(!byDefault, settings().value(flag));
+        env.put(flag.name(), refused);
+        assertNames(assertThrows(SettingException.class, () -> settings().value(flag)), flag.name());
     }
 }

@@ -230,13 +230,7 @@ class InboxTest {
     }
 
     private List<String> column(String sql) throws SQLException {
-        List<String> values = new ArrayList<>();
-        try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            while (rs.next()) {
-                values.add(rs.getString(1));
-            }
-        }
-        return values;
+        return db.queryList(String.class, sql);
     }
 
     /** A login role of its own (roles are server-wide: never a fixed name), dropped after the test. */

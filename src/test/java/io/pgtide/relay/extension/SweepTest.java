@@ -44,6 +44,13 @@ class SweepTest {
         return ids;
     }
 
+    /** Publishes count messages, created 2 hours ago: past the outboxes' retention of 1 hour. */
+    private List<Long> publishOld(String outbox, int count) throws SQLException {
+        List<Long> ids = publish(outbox, count);
+        age(ids, "2 hours");
+        return ids;
+    }
+
     private void age(List<Long> ids, String interval) throws SQLException {
         try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
                 "UPDATE tide.tide_outbox_messages SET created_at = now() - ?::interval WHERE id = ?")) {
@@ -56,17 +63,14 @@ class SweepTest {
     }
 
     private List<Long> remaining(String outbox) throws SQLException {
-        List<Long> ids = new ArrayList<>();
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY id")) {
-            ps.setString(1, outbox);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getLong(1));
-                }
-            }
-        }
-        return ids;
+        return db.queryList(Long.class, "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = ? ORDER BY id", outbox);
+    }
+
+    /** Pipeline p1 of outbox orders, its offset past the last of ids. */
+    private Poller pastAll(List<Long> ids) throws Exception {
+        Poller p1 = poller("p1", "orders");
+        advancePast(p1, ids.get(ids.size() - 1));
+        return p1;
     }
 
     private long sweep(String outbox) throws SQLException {
@@ -139,8 +143,7 @@ class SweepTest {
         List<Long> ids = publish("orders", 3);
         age(List.of(ids.get(0)), "59 minutes");
         age(List.of(ids.get(1)), "61 minutes");
-        try (Poller p1 = poller("p1", "orders")) {
-            advancePast(p1, ids.get(2));
+        try (Poller p1 = pastAll(ids)) {
             assertEquals(1, sweep("orders"));
             assertEquals(List.of(ids.get(0), ids.get(2)), remaining("orders"));
         }
@@ -156,10 +159,8 @@ class SweepTest {
 
     @Test
     void theBatchLimitsEachCallAndRepeatedCallsFinish() throws Exception {
-        List<Long> ids = publish("orders", 5);
-        age(ids, "2 hours");
-        try (Poller p1 = poller("p1", "orders")) {
-            advancePast(p1, ids.get(4));
+        List<Long> ids = publishOld("orders", 5);
+        try (Poller p1 = pastAll(ids)) {
             assertEquals(2, sweep("orders", 2));
             assertEquals(ids.subList(2, 5), remaining("orders"));
             assertEquals(2, sweep("orders", 2));
@@ -172,10 +173,8 @@ class SweepTest {
 
     @Test
     void sweepingOneOutboxByNameLeavesTheOthersAlone() throws Exception {
-        List<Long> orders = publish("orders", 2);
-        List<Long> audit = publish("audit", 2);
-        age(orders, "2 hours");
-        age(audit, "2 hours");
+        List<Long> orders = publishOld("orders", 2);
+        List<Long> audit = publishOld("audit", 2);
         assertEquals(2, sweepUntil("orders", 2));
         assertTrue(remaining("orders").isEmpty());
         assertEquals(audit, remaining("audit"));
@@ -183,8 +182,7 @@ class SweepTest {
 
     @Test
     void sweepingAnUnknownOutboxIsAnErrorNamingIt() throws SQLException {
-        List<Long> ids = publish("orders", 1);
-        age(ids, "2 hours");
+        List<Long> ids = publishOld("orders", 1);
         SQLException error = assertThrows(SQLException.class, () -> sweep("nowhere"));
         assertEquals("42704", error.getSQLState());
         assertTrue(error.getMessage().contains("\"nowhere\""), error.getMessage());
@@ -193,10 +191,8 @@ class SweepTest {
 
     @Test
     void aPipelineOnAnotherOutboxDoesNotHoldThisOneBack() throws Exception {
-        List<Long> orders = publish("orders", 3);
-        List<Long> audit = publish("audit", 2);
-        age(orders, "2 hours");
-        age(audit, "2 hours");
+        List<Long> orders = publishOld("orders", 3);
+        List<Long> audit = publishOld("audit", 2);
         try (Poller ordersPipeline = poller("orders-feed", "orders"); Poller auditPipeline = poller("audit-feed", "audit")) {
             advancePast(ordersPipeline, orders.get(2));
             auditPipeline.poll(1);
@@ -265,10 +261,8 @@ class SweepTest {
 
     @Test
     void aPipelineOfAnotherRelayGroupAlsoHoldsBack() throws Exception {
-        List<Long> ids = publish("orders", 2);
-        age(ids, "2 hours");
-        try (Poller p1 = poller("p1", "orders")) {
-            advancePast(p1, ids.get(1));
+        List<Long> ids = publishOld("orders", 2);
+        try (Poller p1 = pastAll(ids)) {
             db.execute("SELECT tide.relay_register('p1', 'orders', 'other-group')");
             assertEquals(0, sweep("orders"));
             assertEquals(ids, remaining("orders"));

@@ -35,9 +35,7 @@ class PartitionedPipelineTest {
     void everyMessageArrivesOnceEachKeyInOrderAndEachPartitionShows(@TempDir Path routes) throws Exception {
         try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             TableSink sink = TableSink.create(db, routes, "split", "orders?partitions=4&delay=100");
-            publish(db, 400);
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay", POOL)) {
-                await(Duration.ofSeconds(20), "400 messages", () -> sink.lastArrival() >= 400);
+            try (RelayHarness relay = deliverAll(db, routes, sink, 400)) {
                 for (int partition = 0; partition < 4; partition++) {
                     assertTrue(relay.context().getRoute("split." + partition) != null, "route split." + partition);
                 }
@@ -58,10 +56,7 @@ class PartitionedPipelineTest {
     void aChangedPartitionCountIsRefusedAndTheOffsetsStay(@TempDir Path routes) throws Exception {
         try (TestDatabase db = TestDatabase.withOutbox("orders")) {
             TableSink sink = TableSink.create(db, routes, "split", "orders?partitions=4&delay=100");
-            publish(db, 40);
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay", POOL)) {
-                await(Duration.ofSeconds(20), "40 messages", () -> sink.lastArrival() >= 40);
-            }
+            deliverAll(db, routes, sink, 40).close();
             String offsets = offsets(db);
             Path file = routes.resolve("split.yaml");
             Files.writeString(file, Files.readString(file).replace("partitions=4", "partitions=2"));
@@ -73,6 +68,19 @@ class PartitionedPipelineTest {
                 assertEquals(40L, sink.lastArrival(), "nothing delivered under the new count");
                 assertEquals(offsets, offsets(db), "no offset moved");
             }
+        }
+    }
+
+    /** Publishes n messages and returns a relay that has delivered them all. */
+    private static RelayHarness deliverAll(TestDatabase db, Path routes, TableSink sink, int n) throws Exception {
+        publish(db, n);
+        RelayHarness relay = RelayHarness.start(db, routes, "relay", POOL);
+        try {
+            await(Duration.ofSeconds(20), n + " messages", () -> sink.lastArrival() >= n);
+            return relay;
+        } catch (Exception | AssertionError e) {
+            relay.close();
+            throw e;
         }
     }
 

@@ -372,15 +372,7 @@ class HttpSinkTest {
 
     /** Every row's id in delivery order, (tx, id). */
     private static List<Long> orderedIds(TestDatabase db) throws SQLException {
-        List<Long> ids = new ArrayList<>();
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = 'orders' ORDER BY tx, id");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                ids.add(rs.getLong(1));
-            }
-        }
-        return ids;
+        return db.queryList(Long.class, "SELECT id FROM tide.tide_outbox_messages WHERE outbox_name = 'orders' ORDER BY tx, id");
     }
 
     /** The ids in the order they were first seen: redeliveries aside. */

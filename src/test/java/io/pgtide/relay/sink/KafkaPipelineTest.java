@@ -47,7 +47,7 @@ class KafkaPipelineTest {
                     Kafka.readAll(broker.bootstrapServers(), "orders-e2e", 10_000, Duration.ofSeconds(30));
             assertEquals(10_000, records.size(), "each message exactly once when nothing failed");
             Map<Long, String[]> rows = rowsById(db);
-            List<Long> expectedOrder = orderedIds(db);
+            List<Long> expectedOrder = db.queryList(Long.class, "SELECT id FROM tide.tide_outbox_messages ORDER BY tx, id");
             List<Long> delivered = new ArrayList<>();
             for (ConsumerRecord<String, String> record : records) {
                 long id = Long.parseLong(Kafka.header(record, "pg_tide_id"));
@@ -74,16 +74,5 @@ class KafkaPipelineTest {
             }
         }
         return rows;
-    }
-
-    private static List<Long> orderedIds(TestDatabase db) throws Exception {
-        List<Long> ids = new ArrayList<>();
-        try (Connection c = db.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id FROM tide.tide_outbox_messages ORDER BY tx, id")) {
-            while (rs.next()) {
-                ids.add(rs.getLong(1));
-            }
-        }
-        return ids;
     }
 }

@@ -17,12 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -116,19 +111,8 @@ class LibFolderComponentTest {
                 }, () -> "relay output:\n" + relay.output());
             }
             List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
-            assertEquals(payloadsInOrder(db), lines, "one line per message, each payload once, in (tx, id) order");
+            assertEquals(db.queryList(String.class, "SELECT payload::text FROM tide.tide_outbox_messages ORDER BY tx, id"), lines, "one line per message, each payload once, in (tx, id) order");
         }
-    }
-
-    private static List<String> payloadsInOrder(TestDatabase db) throws SQLException {
-        List<String> payloads = new ArrayList<>();
-        try (Connection c = db.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT payload::text FROM tide.tide_outbox_messages ORDER BY tx, id")) {
-            while (rs.next()) {
-                payloads.add(rs.getString(1));
-            }
-        }
-        return payloads;
     }
 
     /** The real launcher with its own environment, output to a file; stopped on close (SIGTERM, then kill). */

@@ -1,6 +1,5 @@
 package io.pgtide.relay.sink;
 
-import static io.pgtide.relay.sink.NatsSinkTest.insertBurst;
 import static io.pgtide.relay.testing.Names.unique;
 import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
@@ -9,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgtide.relay.testing.FreePort;
-import io.pgtide.relay.testing.LogCapture;
 import io.pgtide.relay.testing.MqttMessageCallback;
 import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
@@ -81,69 +79,54 @@ class MqttSinkTest {
 
     @Test
     void aConnectionCutMidStreamLosesNothingAndHoldsTheOffset(@TempDir Path routes) throws Exception {
-        String prefix = unique("pg-tide-test/");
-        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
-             TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
-            writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
+        throughProxy(routes, (db, subscriber, proxy) -> {
             // the subscriber is connected directly: what the broker acknowledged reaches it within moments
             List<Long> committed = ConnectionCut.run(db, routes, "orders-to-mqtt", proxy, "Mosquitto",
                     Duration.ofSeconds(2), subscriber::ids);
             Thread.sleep(500);
             OutboxRows.assertNoneLost(committed, subscriber.ids());
             OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
-        }
+        });
     }
 
     /**
-     * A cut longer than the error handler's redelivery budget (0.5 + 1 + 2 + 4 + 8 s, each +-15 %; a publish
-     * without a connection fails at once): the first message of a 400-message batch exhausts its retries, so the batch
-     * must fail as a whole and come again from its start. A split that went on after the failed message would
-     * deliver later messages of its key before it.
+     * A cut longer than the redelivery budget (a publish without a connection fails at once): the batch must fail
+     * as a whole and come again from its start. A split that went on after the failed message would deliver later
+     * messages of its key before it.
      */
     @Test
     void aLongCutFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
+        throughProxy(routes, (db, subscriber, proxy) -> {
+            WholeBatchFailure.run(db, routes, "orders-to-mqtt", proxy::cut, proxy::restore);
+            Thread.sleep(500);
+            assertEquals(500, new HashSet<>(subscriber.ids()).size(), "every message arrived");
+            OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
+        });
+    }
+
+    /** What a test does with pipeline orders-to-mqtt publishing through a proxy to Mosquitto. */
+    @FunctionalInterface
+    private interface ProxiedScenario {
+        void run(TestDatabase db, Subscriber subscriber, TcpProxy proxy) throws Exception;
+    }
+
+    /** Runs the scenario on outbox orders, the pipeline's broker address leading through a proxy; the subscriber is connected directly. */
+    private static void throughProxy(Path routes, ProxiedScenario scenario) throws Exception {
         String prefix = unique("pg-tide-test/");
         try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
              TcpProxy proxy = TcpProxy.to(HOST, PORT)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + proxy.port());
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                Producers.publish(db, "orders", 2, 100);
-                long first = lastRow(db, "orders");
-                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-mqtt") == first);
-
-                proxy.cut();
-                insertBurst(db, 400);
-                Thread.sleep(22_000);
-                assertEquals(first, offset(db, "orders-to-mqtt"), "the offset does not move while the broker is cut off");
-                proxy.restore();
-
-                long last = lastRow(db, "orders");
-                await(Duration.ofSeconds(30), "the offset to reach the last row after the outage",
-                        () -> offset(db, "orders-to-mqtt") == last);
-                Thread.sleep(500);
-                assertEquals(500, new HashSet<>(subscriber.ids()).size(), "every message arrived");
-                OutboxRows.of(db, "orders").assertOrderPerKey(subscriber.ids());
-            }
+            scenario.run(db, subscriber, proxy);
         }
     }
 
     @Test
     void anUnknownBrokerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
         String prefix = unique("pg-tide-test/");
-        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix);
-             LogCapture log = LogCapture.open()) {
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); Subscriber subscriber = Subscriber.on(prefix)) {
             writePipeline(routes, "orders-to-mqtt", prefix, "tcp://" + HOST + ":" + PORT);
             writePipeline(routes, "orders-to-nowhere", prefix, "tcp://no-such-host.invalid:1883");
-            Producers.publish(db, "orders", 2, 200);
-            long last = lastRow(db, "orders");
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                await(Duration.ofSeconds(30), "the good pipeline to deliver", () -> offset(db, "orders-to-mqtt") == last);
-                await(Duration.ofSeconds(20), "an error naming the bad broker",
-                        () -> log.contains("relay_poll('orders-to-nowhere'", "no-such-host.invalid"));
-                assertTrue(offset(db, "orders-to-nowhere") <= 0, "the bad pipeline delivered nothing");
-                // its batch is still in redelivery: do not wait out the backoff on shutdown
-                relay.context().getRouteController().stopRoute("orders-to-nowhere", 1, TimeUnit.SECONDS);
-            }
+            UnknownAddress.run(db, routes, "orders-to-mqtt", "no-such-host.invalid");
             await(Duration.ofSeconds(5), "the good pipeline's messages", () -> subscriber.received.size() >= 200);
         }
     }

@@ -5,7 +5,6 @@ import static io.pgtide.relay.testing.Pipelines.await;
 import static io.pgtide.relay.testing.Pipelines.lastRow;
 import static io.pgtide.relay.testing.Pipelines.offset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -16,7 +15,6 @@ import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamState;
 import io.nats.client.impl.Headers;
-import io.pgtide.relay.testing.LogCapture;
 import io.pgtide.relay.testing.OutboxRows;
 import io.pgtide.relay.testing.Producers;
 import io.pgtide.relay.testing.RelayHarness;
@@ -25,13 +23,11 @@ import io.pgtide.relay.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,53 +126,30 @@ class NatsSinkTest {
     }
 
     /**
-     * The stream stops capturing the subject for longer than the error handler's redelivery budget (0.5 + 1 +
-     * 2 + 4 + 8 s, each +-15 %), so the first message of a 400-message batch exhausts its retries while NATS
-     * answers every publish with an error. The batch must fail as a whole and come again from its start: a
-     * split that went on after the failed message would store later messages of its key before it.
+     * The stream stops capturing the subject for longer than the redelivery budget, so NATS answers every publish
+     * with an error. The batch must fail as a whole and come again from its start: a split that went on after the
+     * failed message would store later messages of its key before it.
      */
     @Test
     void aStreamRefusingPublishesFailsTheWholeBatchWhichComesBackInOrder(@TempDir Path routes) throws Exception {
         try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"))) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                Producers.publish(db, "orders", 2, 100);
-                long first = lastRow(db, "orders");
-                await(Duration.ofSeconds(20), "first deliveries", () -> offset(db, "orders-to-nats") == first);
-
-                stream.refuse();
-                insertBurst(db, 400);
-                Thread.sleep(22_000);
-                assertEquals(first, offset(db, "orders-to-nats"), "the offset does not move while every publish fails");
+            WholeBatchFailure.run(db, routes, "orders-to-nats", stream::refuse, () -> {
                 assertEquals(100, stream.state().getMsgCount(), "nothing of the burst was stored");
                 stream.accept();
-
-                long last = lastRow(db, "orders");
-                await(Duration.ofSeconds(30), "the offset to reach the last row once the stream accepts again",
-                        () -> offset(db, "orders-to-nats") == last);
-                List<Long> delivered = stream.pgTideIds();
-                assertEquals(500, delivered.size(), "each message stored once");
-                OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
-            }
+            });
+            List<Long> delivered = stream.pgTideIds();
+            assertEquals(500, delivered.size(), "each message stored once");
+            OutboxRows.of(db, "orders").assertOrderPerKey(delivered);
         }
     }
 
     @Test
     void anUnknownServerFailsOnlyItsPipelineAndNamesTheAddress(@TempDir Path routes) throws Exception {
-        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"));
-             LogCapture log = LogCapture.open()) {
+        try (TestDatabase db = TestDatabase.withOutbox("orders"); JetStreamStream stream = JetStreamStream.create(unique("t"))) {
             writePipeline(routes, "orders-to-nats", stream.subject, NATS_HOST + ":" + NATS_PORT);
             writePipeline(routes, "orders-to-nowhere", stream.subject, "no-such-host.invalid:4222");
-            Producers.publish(db, "orders", 2, 200);
-            long last = lastRow(db, "orders");
-            try (RelayHarness relay = RelayHarness.start(db, routes, "relay")) {
-                await(Duration.ofSeconds(30), "the good pipeline to deliver", () -> offset(db, "orders-to-nats") == last);
-                await(Duration.ofSeconds(20), "an error naming the bad server",
-                        () -> log.contains("relay_poll('orders-to-nowhere'", "no-such-host.invalid:4222"));
-                assertTrue(offset(db, "orders-to-nowhere") <= 0, "the bad pipeline delivered nothing");
-                // its batch is still in redelivery: do not wait out the backoff on shutdown
-                relay.context().getRouteController().stopRoute("orders-to-nowhere", 1, TimeUnit.SECONDS);
-            }
+            UnknownAddress.run(db, routes, "orders-to-nats", "no-such-host.invalid:4222");
             assertEquals(200, stream.state().getMsgCount());
         }
     }
@@ -252,12 +225,5 @@ class NatsSinkTest {
                 .replace("nats:orders", "nats:" + subject)
                 .replace("{{nats.servers:localhost:4222}}", servers);
         Files.writeString(folder.resolve(pipeline + ".yaml"), yaml);
-    }
-
-    /** Rows committed in one transaction, so the relay polls them as one batch: keys k0..k9, headers type and n. */
-    static void insertBurst(TestDatabase db, int rows) throws SQLException {
-        db.execute("INSERT INTO tide.tide_outbox_messages (outbox_name, key, payload, headers)"
-                + " SELECT 'orders', 'k' || (g % 10), jsonb_build_object('order', g),"
-                + " jsonb_build_object('type', 'order.created', 'n', g::text) FROM generate_series(1, " + rows + ") g");
     }
 }
