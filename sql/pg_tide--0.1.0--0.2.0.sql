@@ -308,6 +308,16 @@ END $$;
 -- a new argument (p_max_bytes) is a new signature: the old function goes, its callers' shapes still resolve
 DROP FUNCTION tide.relay_poll(text, text, integer, text);
 
+-- The transaction of a pipeline's offset, or 0 before it has one: every row the pipeline has still to read
+-- has a tx at or above it. plpgsql, so that the planner cannot inline it back into a subquery.
+CREATE FUNCTION tide.relay_offset_tx(p_pipeline text, p_outbox text, p_group text DEFAULT NULL) RETURNS xid8
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce((SELECT c.last_tx FROM tide.relay_consumer_offsets c
+                     WHERE c.relay_group = coalesce(p_group, tide.relay_group()) AND c.pipeline = p_pipeline
+                       AND c.outbox_name = p_outbox), '0'::xid8);
+END $$;
+
 -- The next batch of a pipeline, gap-free: rows after its offset in (tx, id) order, and only
 -- rows whose transaction is older than the oldest transaction still running when this
 -- statement's snapshot was taken. Every running or future transaction has an xid at or above
@@ -342,11 +352,10 @@ LANGUAGE sql STABLE AS $$
                                                          p_partition, p_partitions) s)
           -- snapshot and rows come from this one statement: the horizon can never be newer than the read
           AND m.tx < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-          -- implied by the offset, and lets partitioned storage skip the partitions before it at run time. Read
-          -- here with the statement's snapshot, at or behind what relay_poll_start reads (an offset only moves on)
-          AND m.tx >= coalesce((SELECT c.last_tx FROM tide.relay_consumer_offsets c
-                                WHERE c.relay_group = coalesce(p_group, tide.relay_group()) AND c.pipeline = p_pipeline
-                                  AND c.outbox_name = p_outbox), '0'::xid8)
+          -- implied by the offset, and a stable function of the arguments, so partitioned storage leaves out the
+          -- partitions before it when the plan starts. Read with the statement's snapshot, at or behind what
+          -- relay_poll_start reads (an offset only moves on)
+          AND m.tx >= tide.relay_offset_tx(p_pipeline, p_outbox, p_group)
           -- a partition of a pipeline reads its own keys only (always true for an unpartitioned one)
           AND tide.key_partition(m.key, p_partitions) = p_partition
         ORDER BY m.tx, m.id
