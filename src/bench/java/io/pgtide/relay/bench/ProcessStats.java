@@ -17,22 +17,18 @@ public final class ProcessStats {
 
     /** User plus system CPU seconds the process has used so far; 0 when it is gone. */
     public static double cpuSeconds(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // fields after the parenthesised command name, which may itself hold spaces
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
-        } catch (IOException | RuntimeException gone) {
-            return 0;
-        }
+        return cpuSeconds(pid, false);
     }
 
-    /** User plus system CPU seconds used so far by every process of this command name (as /proc/[pid]/comm has it). */
+    /**
+     * User plus system CPU seconds so far of every process of this command name (as /proc/[pid]/comm has it), with
+     * those of their children that have ended: a PostgreSQL server's whole use, its closed sessions included.
+     */
     public static double cpuSecondsOf(String command) {
         try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
             return processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
                     .filter(p -> command.equals(firstLine(p.resolve("comm"))))
-                    .mapToDouble(p -> cpuSeconds(Long.parseLong(p.getFileName().toString())))
+                    .mapToDouble(p -> cpuSeconds(Long.parseLong(p.getFileName().toString()), true))
                     .sum();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -51,6 +47,21 @@ public final class ProcessStats {
             return new double[] {(all - idle) / TICKS_PER_SECOND, all / TICKS_PER_SECOND};
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static double cpuSeconds(long pid, boolean withEndedChildren) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // fields after the parenthesised command name, which may itself hold spaces: utime, stime, cutime, cstime
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            if (withEndedChildren) {
+                ticks += Long.parseLong(fields[13]) + Long.parseLong(fields[14]);
+            }
+            return ticks / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException gone) {
+            return 0;
         }
     }
 

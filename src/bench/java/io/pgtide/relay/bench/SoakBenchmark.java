@@ -175,25 +175,10 @@ public final class SoakBenchmark {
     }
 
     private Void publish(long first, long txNanos, int perTx) throws Exception {
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT tide.outbox_publish('orders', jsonb_build_object('note', repeat('x', 960)), '{}', 'k' || ?)")) {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(PacedPublish.STATEMENT)) {
             c.setAutoCommit(perTx == 1);
-            long[] ids = new long[perTx];
             for (long n = 0; publishing.get(); n++) {
-                long wait = first + n * txNanos - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-                for (int i = 0; i < perTx; i++) {
-                    ps.setLong(1, (n * perTx + i) % 64);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        ids[i] = rs.getLong(1);
-                    }
-                }
-                if (perTx > 1) {
-                    c.commit();
-                }
+                long[] ids = PacedPublish.transaction(c, ps, first + n * txNanos, n, perTx, 64);
                 long committed = System.currentTimeMillis();
                 Minute now = minute;
                 for (long id : ids) {
