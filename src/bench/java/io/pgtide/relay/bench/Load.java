@@ -1,5 +1,8 @@
 package io.pgtide.relay.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,14 +12,15 @@ import java.util.Locale;
 
 /**
  * Where a run's time went, between two samples: how busy the machine's cores were, how many cores PostgreSQL's
- * processes and this JVM (relay, broker and publishers) used, and the relay's batches from its /metrics.
+ * processes, the relay's threads (Camel's and its Kafka producer's) and the rest of this JVM (the broker, the
+ * publishers, the collector, GC) used, and the relay's batches from its /metrics.
  */
-record Load(double machineBusy, int cores, double postgresCores, double jvmCores, double batchesPerSecond,
-            double messagesPerBatch, double millisPerBatch) {
+record Load(double machineBusy, int cores, double postgresCores, double relayCores, double restOfJvmCores,
+            double batchesPerSecond, double messagesPerBatch, double millisPerBatch) {
 
     /** The counters a load is the difference of. */
-    record Sample(long nanos, double[] machine, double postgres, double jvm, double batches, double messages,
-                  double batchSeconds) {
+    record Sample(long nanos, double[] machine, double postgres, double jvm, double relay, double batches,
+                  double messages, double batchSeconds) {
 
         /** Reads the counters now, the relay's from its metrics port. */
         static Sample take(int metricsPort) throws Exception {
@@ -24,9 +28,22 @@ record Load(double machineBusy, int cores, double postgresCores, double jvmCores
                     URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             return new Sample(System.nanoTime(), ProcessStats.machineCpuSeconds(), ProcessStats.cpuSecondsOf("postgres"),
-                    ProcessStats.cpuSeconds(ProcessHandle.current().pid()),
+                    ProcessStats.cpuSeconds(ProcessHandle.current().pid()), relayThreadsCpuSeconds(),
                     sum(metrics, "pg_tide_relay_batch_size_count"), sum(metrics, "pg_tide_relay_batch_size_sum"),
                     sum(metrics, "pg_tide_relay_batch_duration_seconds_sum"));
+        }
+
+        /** CPU seconds of the live threads the relay runs on: Camel's and its Kafka producer's. */
+        private static double relayThreadsCpuSeconds() {
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            double nanos = 0;
+            for (ThreadInfo thread : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (thread != null && (thread.getThreadName().startsWith("Camel (")
+                        || thread.getThreadName().startsWith("kafka-producer-network-thread"))) {
+                    nanos += Math.max(0, threads.getThreadCpuTime(thread.getThreadId()));
+                }
+            }
+            return nanos / 1e9;
         }
 
         /** The sum of a metric over its label sets, in Prometheus' text format. */
@@ -41,14 +58,16 @@ record Load(double machineBusy, int cores, double postgresCores, double jvmCores
         double batches = to.batches() - from.batches();
         return new Load((to.machine()[0] - from.machine()[0]) / (to.machine()[1] - from.machine()[1]),
                 Runtime.getRuntime().availableProcessors(), (to.postgres() - from.postgres()) / seconds,
-                (to.jvm() - from.jvm()) / seconds, batches / seconds,
+                (to.relay() - from.relay()) / seconds,
+                (to.jvm() - from.jvm() - (to.relay() - from.relay())) / seconds, batches / seconds,
                 batches == 0 ? 0 : (to.messages() - from.messages()) / batches,
                 batches == 0 ? 0 : 1000 * (to.batchSeconds() - from.batchSeconds()) / batches);
     }
 
     String line() {
-        return String.format(Locale.ROOT, "  load: machine %.0f %% of %d cores busy; PostgreSQL %.2f cores, this JVM (relay,"
-                + " broker, publishers) %.2f cores; relay %.0f batches/s of %.1f messages, %.1f ms each",
-                100 * machineBusy, cores, postgresCores, jvmCores, batchesPerSecond, messagesPerBatch, millisPerBatch);
+        return String.format(Locale.ROOT, "  load: machine %.0f %% of %d cores busy; PostgreSQL %.2f cores, relay %.2f,"
+                + " broker + publishers + rest of the JVM %.2f; relay %.0f batches/s of %.1f messages, %.1f ms each",
+                100 * machineBusy, cores, postgresCores, relayCores, restOfJvmCores, batchesPerSecond, messagesPerBatch,
+                millisPerBatch);
     }
 }
