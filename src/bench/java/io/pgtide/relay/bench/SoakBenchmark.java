@@ -92,8 +92,9 @@ public final class SoakBenchmark {
             try (RelayHarness relay = RelayHarness.start(db, routes, "soak", Map.of(RelaySettings.SWEEP_INTERVAL.name(), sweep))) {
                 // without autovacuum the swept rows' space is never reused: the table grows whatever the sweep does
                 System.out.printf(Locale.ROOT, "soak outbox -> Kafka: %,d msg/s from %d publishers (%d per tx), %d min,"
-                        + " retention 0 h, sweep every %s s, partitions of %s ids, PostgreSQL %s, autovacuum %s%n", rate,
-                        publishers, perTx, minutes, sweep, partitionXids, db.queryOne(String.class, "SHOW server_version"),
+                        + " retention 0 h, sweep every %s s, %s, PostgreSQL %s, autovacuum %s%n", rate,
+                        publishers, perTx, minutes, sweep,
+                        partitionXids == null ? "plain storage" : "partitions of " + partitionXids + " ids", db.queryOne(String.class, "SHOW server_version"),
                         db.queryOne(String.class, "SHOW autovacuum"));
                 new SoakBenchmark(db).run(broker, relay, rate, minutes, publishers, perTx);
             }
