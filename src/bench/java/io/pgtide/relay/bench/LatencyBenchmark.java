@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -128,9 +127,8 @@ public final class LatencyBenchmark {
     /** Sorted milliseconds from commit to the broker's append time of each measured record (of all the topic's). */
     private static long[] latencies(KafkaBroker broker, String topic, int records, Map<Long, Long> committedAt) {
         long[] latencies = Kafka.readAll(broker.bootstrapServers(), topic, records, Duration.ofSeconds(60)).stream()
-                .map(r -> committedAt.containsKey(id(r)) ? r.timestamp() - committedAt.get(id(r)) : null)
-                .filter(Objects::nonNull)
-                .mapToLong(Long::longValue)
+                .filter(r -> committedAt.containsKey(id(r)))
+                .mapToLong(r -> r.timestamp() - committedAt.get(id(r)))
                 .toArray();
         Arrays.sort(latencies);
         return latencies;
