@@ -27,12 +27,18 @@ public final class PgCluster implements DatabaseServer, AutoCloseable {
         this.port = port;
     }
 
-    /** A new primary on a free loopback port. */
+    /** A new primary on a free loopback port, with this tree's extension files installed. */
     public static PgCluster primary() throws IOException, InterruptedException {
         PgCluster cluster = new PgCluster(binaries(), newDataDir("primary"), FreePort.next());
         cluster.asPostgres(cluster.bin.resolve("initdb").toString(), "-D", cluster.dataDir.toString(), "-A", "trust",
                 "-U", "postgres", "--no-sync");
         cluster.start();
+        try {
+            ExtensionFiles.install(cluster);
+        } catch (SQLException e) {
+            cluster.close();
+            throw new IOException("installing the extension files on a private server failed", e);
+        }
         return cluster;
     }
 

@@ -2,20 +2,19 @@ package io.pgtide.relay.testing;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Arrays;
 
 /**
- * The PostgreSQL server the tests run against, one per test JVM: the machine's server on
- * 127.0.0.1:5432 (default), or {@code -Dpg_tide.test.server=embedded} for the embedded binaries of
- * {@code -Dpg.embedded.version} (14 to 18). The extension files of sql/ are installed into the server's
- * extension folder when they are missing or differ, so CREATE EXTENSION always runs this tree's SQL.
+ * The PostgreSQL server the tests run against, one per test JVM: the machine's server on 127.0.0.1:5432 (default),
+ * or {@code -Dpg_tide.test.server=embedded} for the embedded binaries of {@code -Dpg.embedded.version} (14 to 18).
+ * When surefire runs several test JVMs at once, each one after the first gets a private server made with the
+ * machine's binaries ({@link PgCluster}): the poll's horizon and the doctor's open transactions are server-wide, so
+ * one JVM's open transactions must not hold back or show up in another's tests. Each server gets this tree's
+ * extension files ({@link ExtensionFiles}).
  */
 public final class PgServer implements DatabaseServer {
 
@@ -23,20 +22,20 @@ public final class PgServer implements DatabaseServer {
 
     private final String host;
     private final int port;
-    private final EmbeddedPostgres embedded;
+    private final String kind;
 
-    private PgServer(String host, int port, EmbeddedPostgres embedded) {
+    private PgServer(String host, int port, String kind) {
         this.host = host;
         this.port = port;
-        this.embedded = embedded;
+        this.kind = kind;
     }
 
     public static synchronized PgServer get() {
         if (instance == null) {
             try {
                 instance = start();
-                instance.installExtensionFiles();
-                System.out.println("test PostgreSQL: " + instance.version() + (instance.embedded() ? " (embedded)" : ""));
+                ExtensionFiles.install(instance);
+                System.out.println("test PostgreSQL: " + instance.version() + " (" + instance.kind + ")");
             } catch (IOException | SQLException e) {
                 throw new IllegalStateException("test PostgreSQL server not available: " + e.getMessage(), e);
             }
@@ -47,21 +46,32 @@ public final class PgServer implements DatabaseServer {
     private static PgServer start() throws IOException {
         if ("embedded".equals(System.getProperty("pg_tide.test.server"))) {
             EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    pg.close();
-                } catch (IOException ignored) {
-                    // the JVM is exiting
-                }
-            }));
-            return new PgServer("localhost", pg.getPort(), pg);
+            closeOnExit(pg);
+            return new PgServer("localhost", pg.getPort(), "embedded");
+        }
+        int fork = Integer.getInteger("pg_tide.test.fork", 1);
+        if (fork > 1) {
+            try {
+                PgCluster cluster = PgCluster.primary();
+                closeOnExit(cluster);
+                return new PgServer(cluster.host(), cluster.port(), "private server of test JVM " + fork);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while making a private server", e);
+            }
         }
         return new PgServer(System.getProperty("pg_tide.test.host", "127.0.0.1"),
-                Integer.getInteger("pg_tide.test.port", 5432), null);
+                Integer.getInteger("pg_tide.test.port", 5432), "the machine's server");
     }
 
-    public boolean embedded() {
-        return embedded != null;
+    private static void closeOnExit(AutoCloseable server) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } catch (Exception ignored) {
+                // the JVM is exiting
+            }
+        }));
     }
 
     @Override
@@ -90,23 +100,6 @@ public final class PgServer implements DatabaseServer {
              ResultSet rs = st.executeQuery("SHOW server_version")) {
             rs.next();
             return rs.getString(1);
-        }
-    }
-
-    private void installExtensionFiles() throws SQLException, IOException {
-        Path extensionDir;
-        try (Connection c = connect("postgres"); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT setting FROM pg_config WHERE name = 'SHAREDIR'")) {
-            rs.next();
-            extensionDir = Path.of(rs.getString(1), "extension");
-        }
-        try (var files = Files.list(Path.of("sql"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().startsWith("pg_tide")).toList()) {
-                Path target = extensionDir.resolve(file.getFileName());
-                if (!Files.exists(target) || !Arrays.equals(Files.readAllBytes(target), Files.readAllBytes(file))) {
-                    Files.copy(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
         }
     }
 }
