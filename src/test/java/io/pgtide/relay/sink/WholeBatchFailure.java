@@ -37,7 +37,8 @@ final class WholeBatchFailure {
 
             fail.run();
             insertBurst(db, 400);
-            Thread.sleep(22_000);
+            await(Duration.ofSeconds(40), "the batch to use up its retries", () -> Boolean.TRUE.equals(db.queryOne(
+                    Boolean.class, "SELECT gave_up_at IS NOT NULL FROM tide.relay_consumer_offsets WHERE pipeline = ?", pipeline)));
             assertEquals(first, offset(db, pipeline), "the offset does not move while the sink fails");
             recover.run();
 
