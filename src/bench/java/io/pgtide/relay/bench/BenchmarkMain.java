@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * What the benchmarks share: their main, which runs the body (with -Dbench.messages, or a Kafka broker) and
- * exits with its outcome; the backlog drain through an example pipeline pointed at the machine's broker; and the report.
+ * What the benchmarks share: running a benchmark's body (with -Dbench.messages, or a Kafka broker) to an exit
+ * status for its main; the backlog drain through an example pipeline pointed at the machine's broker; and the report.
  */
 public final class BenchmarkMain {
 
@@ -32,30 +32,31 @@ public final class BenchmarkMain {
         void run() throws Exception;
     }
 
-    /** Runs the body and exits: 0 when it finished, 1 when it failed (its stack trace printed). */
-    public static void exit(Body body) {
-        exitAfter(() -> body.run(Integer.getInteger("bench.messages", 20_000)));
+    /**
+     * Runs the body: 0 when it finished, 1 when it failed (its stack trace printed). A benchmark's main exits with
+     * it, also on failure: the clients' threads would keep exec:java waiting.
+     */
+    public static int run(Body body) {
+        return statusOf(() -> body.run(Integer.getInteger("bench.messages", 20_000)));
     }
 
-    /** Starts a Kafka broker on loopback, runs the body with it, stops the broker and exits as {@link #exit} does. */
-    public static void withBroker(OnBroker body) {
-        exitAfter(() -> {
+    /** Starts a Kafka broker on loopback, runs the body with it and stops the broker; the status is {@link #run}'s. */
+    public static int runWithBroker(OnBroker body) {
+        return statusOf(() -> {
             try (KafkaBroker broker = KafkaBroker.start()) {
                 body.run(broker);
             }
         });
     }
 
-    private static void exitAfter(Work work) {
-        int status = 0;
+    private static int statusOf(Work work) {
         try {
             work.run();
+            return 0;
         } catch (Throwable e) {
             e.printStackTrace();
-            status = 1;
+            return 1;
         }
-        // exit, also on failure: the client's threads would keep exec:java waiting
-        System.exit(status);
     }
 
     /**

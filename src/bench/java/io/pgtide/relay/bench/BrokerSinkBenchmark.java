@@ -49,7 +49,7 @@ public final class BrokerSinkBenchmark {
                 throw new IllegalArgumentException("bench.sinks: no sink '" + sink + "' (" + known.keySet() + ")");
             }
         }
-        BenchmarkMain.exit(messages -> {
+        System.exit(BenchmarkMain.run(messages -> {
             List<String> failed = new ArrayList<>();
             for (String sink : sinks) {
                 try {
@@ -62,7 +62,7 @@ public final class BrokerSinkBenchmark {
             if (!failed.isEmpty()) {
                 throw new IllegalStateException("failed: " + failed);
             }
-        });
+        }));
     }
 
     private static void mqtt(int messages) throws Exception {

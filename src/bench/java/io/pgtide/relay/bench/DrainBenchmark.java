@@ -114,7 +114,8 @@ public final class DrainBenchmark {
     }
 
     public static void main(String[] args) {
-        BenchmarkMain.withBroker(broker -> run(broker, Integer.getInteger("bench.messages", 200_000)));
+        System.exit(BenchmarkMain.runWithBroker(
+                broker -> run(broker, Integer.getInteger("bench.messages", 200_000))));
     }
 
     /**

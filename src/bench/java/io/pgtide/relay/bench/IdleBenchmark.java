@@ -61,8 +61,8 @@ public final class IdleBenchmark {
     }
 
     public static void main(String[] args) {
-        BenchmarkMain.withBroker(broker -> measure(broker, Integer.getInteger("bench.pipelines", 50),
-                Integer.getInteger("bench.seconds", 30)).print());
+        System.exit(BenchmarkMain.runWithBroker(broker -> measure(broker, Integer.getInteger("bench.pipelines", 50),
+                Integer.getInteger("bench.seconds", 30)).print()));
     }
 
     static Figures measure(KafkaBroker broker, int pipelines, int seconds) throws Exception {

@@ -54,8 +54,8 @@ public final class LatencyBenchmark {
         int rate = Integer.getInteger("bench.rate", 1000);
         int seconds = Integer.getInteger("bench.seconds", 60);
         int baselineSeconds = Integer.getInteger("bench.baselineSeconds", 15);
-        BenchmarkMain.withBroker(broker -> print(rate, measure(broker, rate, seconds, true),
-                measure(broker, rate, baselineSeconds, false)));
+        System.exit(BenchmarkMain.runWithBroker(broker -> print(rate, measure(broker, rate, seconds, true),
+                measure(broker, rate, baselineSeconds, false))));
     }
 
     static void print(int rate, Figures woken, Figures polled) {

@@ -47,8 +47,8 @@ public final class ScaleOutBenchmark {
     }
 
     public static void main(String[] args) {
-        BenchmarkMain.withBroker(broker -> measure(broker, Integer.getInteger("bench.messages", 200_000),
-                Integer.getInteger("bench.pipelines", 4)).print());
+        System.exit(BenchmarkMain.runWithBroker(broker -> measure(broker, Integer.getInteger("bench.messages", 200_000),
+                Integer.getInteger("bench.pipelines", 4)).print()));
     }
 
     static Figures measure(KafkaBroker broker, int messages, int pipelines) throws Exception {
